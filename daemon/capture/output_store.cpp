@@ -1,0 +1,44 @@
+// Every terminal's ring of captured lines; see output_store.hpp.
+#include "capture/output_store.hpp"
+
+#include <cstdio>
+
+namespace orderstream::capture {
+
+output_store::output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines) {
+    terminals_.reserve(terminal_names.size());
+    for (const auto& name : terminal_names) terminals_.push_back({name, ring_buffer(ring_lines), 0});
+}
+
+std::optional<std::size_t> output_store::find(std::string_view terminal_name) const {
+    for (std::size_t i = 0; i < terminals_.size(); ++i)
+        if (terminals_[i].name == terminal_name) return i;
+    return std::nullopt;
+}
+
+void output_store::append(std::size_t index, std::string_view line) {
+    terminal& t = terminals_[index];
+    t.lines.append(++last_seq_, now_hms(), line);
+    ++t.captured;
+}
+
+void output_store::clear(std::size_t index) { terminals_[index].lines.clear(); }
+
+void output_store::clear_all() {
+    for (auto& t : terminals_) t.lines.clear();
+}
+
+// Formatting local time costs a localtime_r call; do it once per second, not once per line.
+const char (&output_store::now_hms())[9] {
+    std::time_t now = std::time(nullptr);
+    if (now != cached_second_) {
+        std::tm local{};
+        localtime_r(&now, &local);
+        std::snprintf(cached_hms_, sizeof cached_hms_, "%02d:%02d:%02d", local.tm_hour % 100,
+                      local.tm_min % 100, local.tm_sec % 100);
+        cached_second_ = now;
+    }
+    return cached_hms_;
+}
+
+}  // namespace orderstream::capture

@@ -1,0 +1,44 @@
+// Every terminal's ring of captured lines, with one sequence number shared by all terminals.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capture/ring_buffer.hpp"
+
+namespace orderstream::capture {
+
+struct terminal {
+    std::string name;
+    ring_buffer lines;
+    std::uint64_t captured = 0;  // lines appended since start
+};
+
+// Lives on the daemon's event loop thread; not thread-safe by design (no locks on the hot path).
+class output_store {
+public:
+    output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines);
+
+    std::optional<std::size_t> find(std::string_view terminal_name) const;
+    void append(std::size_t terminal, std::string_view line);
+    void clear(std::size_t terminal);
+    void clear_all();
+
+    const std::vector<terminal>& terminals() const { return terminals_; }
+    // The sequence number of the newest line appended (0 before the first).
+    std::uint64_t last_seq() const { return last_seq_; }
+
+private:
+    const char (&now_hms())[9];
+
+    std::vector<terminal> terminals_;
+    std::uint64_t last_seq_ = 0;
+    std::time_t cached_second_ = -1;
+    char cached_hms_[9] = {};
+};
+
+}  // namespace orderstream::capture

@@ -1,0 +1,66 @@
+// The daemon's configuration as plain structs; every field's default is the documented default
+// (config/orderstream.toml lists them all).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace orderstream::config {
+
+struct restart_policy {
+    bool autorestart = true;
+    double backoff_initial_seconds = 1.0;  // first delay before a restart
+    double backoff_max_seconds = 30.0;     // the delay doubles up to this
+    double stable_seconds = 5.0;           // up this long: RUNNING, and the backoff resets
+    int max_quick_failures = 5;            // exits before stable_seconds in a row, then FATAL
+};
+
+struct process_config {
+    std::string name;
+    std::string terminal;
+    std::string command;  // empty: this orderstream binary
+    std::vector<std::string> args;
+    restart_policy restart;
+};
+
+struct http_config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::string web_root;  // empty: the assets built into the binary
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 64 * 1024;
+    double read_timeout_seconds = 30.0;
+    std::size_t max_connections = 256;
+};
+
+struct capture_config {
+    std::size_t ring_lines = 1000;
+    std::size_t max_line_bytes = 16 * 1024;
+};
+
+struct kafka_config {
+    std::string bootstrap_servers;  // empty: start the embedded cluster
+    int embedded_brokers = 3;
+    std::vector<std::pair<std::string, std::string>> properties;  // passed to every child
+};
+
+struct supervisor_config {
+    double stop_grace_seconds = 10.0;
+};
+
+struct daemon_config {
+    http_config http;
+    capture_config capture;
+    kafka_config kafka;
+    supervisor_config supervisor;
+    double producer_delay_seconds = 1.0;
+    std::vector<process_config> processes;  // empty after loading: the default four
+};
+
+// The producer and the three department consumers, all run as this binary.
+std::vector<process_config> default_processes(double producer_delay_seconds);
+
+}  // namespace orderstream::config

@@ -1,0 +1,102 @@
+// Config files load into the documented defaults, and every mistake names its key.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "config/config_loader.hpp"
+
+using namespace orderstream::config;
+
+namespace {
+std::string error_of(const std::string& toml) {
+    try {
+        auto config = parse_config(toml, "test.toml");
+        finalize(config);
+    } catch (const config_error& error) {
+        return error.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST_CASE("an empty config gives the defaults and the four default processes") {
+    auto config = parse_config("");
+    finalize(config);
+    CHECK(config.http.host == "127.0.0.1");
+    CHECK(config.http.port == 8080);
+    CHECK(config.capture.ring_lines == 1000);
+    CHECK(config.kafka.bootstrap_servers.empty());
+    REQUIRE(config.processes.size() == 4);
+    CHECK(config.processes[0].terminal == "producer");
+    CHECK(config.processes[0].args == std::vector<std::string>{"produce", "0", "1"});
+    CHECK(config.processes[1].args == std::vector<std::string>{"consume", "shipping-group"});
+    CHECK(config.processes[3].terminal == "analytics");
+}
+
+TEST_CASE("the shipped config/orderstream.toml loads and matches the defaults") {
+    auto config = load_config_file(ORDERSTREAM_FIXTURES "/../../config/orderstream.toml");
+    finalize(config);
+    daemon_config defaults;
+    finalize(defaults);
+    CHECK(config.http.port == defaults.http.port);
+    CHECK(config.http.max_header_bytes == defaults.http.max_header_bytes);
+    CHECK(config.capture.max_line_bytes == defaults.capture.max_line_bytes);
+    CHECK(config.supervisor.stop_grace_seconds == defaults.supervisor.stop_grace_seconds);
+    CHECK(config.processes.size() == 4);
+}
+
+TEST_CASE("settings and processes are read") {
+    auto config = parse_config(R"(
+[http]
+listen = "0.0.0.0:9000"
+[capture]
+ring_lines = 50
+[kafka]
+bootstrap_servers = "a:9092,b:9092"
+[kafka.properties]
+"security.protocol" = "SASL_SSL"
+[[processes]]
+name = "audit"
+command = "python3"
+args = ["audit.py", "--fast"]
+backoff_initial_seconds = 0.5
+max_quick_failures = 2
+)");
+    finalize(config);
+    CHECK(config.http.host == "0.0.0.0");
+    CHECK(config.http.port == 9000);
+    CHECK(config.capture.ring_lines == 50);
+    CHECK(config.kafka.properties ==
+          std::vector<std::pair<std::string, std::string>>{{"security.protocol", "SASL_SSL"}});
+    REQUIRE(config.processes.size() == 1);
+    CHECK(config.processes[0].terminal == "audit");
+    CHECK(config.processes[0].command == "python3");
+    CHECK(config.processes[0].restart.backoff_initial_seconds == 0.5);
+    CHECK(config.processes[0].restart.max_quick_failures == 2);
+}
+
+TEST_CASE("every invalid value is an error that names its key") {
+    CHECK_THAT(error_of("[http]\nlisten = \"127.0.0.1:70000\""), Catch::Contains("http.listen"));
+    CHECK_THAT(error_of("[http]\nlisten = \"nocolon\""), Catch::Contains("http.listen"));
+    CHECK_THAT(error_of("[http]\nlisten = 8080"), Catch::Contains("http.listen: must be a string"));
+    CHECK_THAT(error_of("[http]\nlisen = \"x\""), Catch::Contains("http.lisen: unknown key"));
+    CHECK_THAT(error_of("colour = 1"), Catch::Contains("colour: unknown key"));
+    CHECK_THAT(error_of("[capture]\nring_lines = 0"), Catch::Contains("capture.ring_lines"));
+    CHECK_THAT(error_of("[capture]\nring_lines = \"many\""), Catch::Contains("capture.ring_lines: must be an integer"));
+    CHECK_THAT(error_of("[supervisor]\nstop_grace_seconds = -1"), Catch::Contains("supervisor.stop_grace_seconds"));
+    CHECK_THAT(error_of("[kafka.properties]\n\"acks\" = 1"), Catch::Contains("kafka.properties.acks"));
+    CHECK_THAT(error_of("processes = []"), Catch::Contains("processes"));
+    CHECK_THAT(error_of("[[processes]]\nargs = []"), Catch::Contains("processes[0].name"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nterminal = \"t\"\n[[processes]]\nname = \"b\"\nterminal = \"t\""),
+               Catch::Contains("processes[1].terminal: duplicate"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\n[[processes]]\nname = \"a\"\nterminal = \"x\""),
+               Catch::Contains("processes[1].name: duplicate"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nterminal = \"../x\""), Catch::Contains("processes[0].terminal"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nbogus = 1"), Catch::Contains("processes[0].bogus: unknown key"));
+    CHECK_THAT(error_of("[http\nlisten="), Catch::Contains("test.toml:1"));
+}
+
+TEST_CASE("a missing config file is a clear error") {
+    CHECK_THROWS_WITH(load_config_file("/nonexistent/orderstream.toml"),
+                      Catch::Contains("cannot open the config file"));
+}
