@@ -1,0 +1,120 @@
+// `orderstream run`; see daemon_app.hpp.
+#include "app/daemon_app.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "capture/output_store.hpp"
+#include "http/listener.hpp"
+#include "http/router.hpp"
+#include "kafka/client_options.hpp"
+#include "kafka/embedded_cluster.hpp"
+#include "kafka/topic_admin.hpp"
+#include "log/logger.hpp"
+#include "supervision/supervisor.hpp"
+
+namespace orderstream::app {
+namespace {
+
+std::chrono::milliseconds millis(double seconds) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+std::string join_properties(const std::vector<std::pair<std::string, std::string>>& properties) {
+    std::string text;
+    for (const auto& [key, value] : properties) text += key + "=" + value + "\n";
+    return text;
+}
+
+}  // namespace
+
+int run_daemon(const config::daemon_config& config) {
+    auto logger = log::get("main");
+    boost::asio::io_context io;
+
+    // Kafka first: children need its address, and a bad cluster setting should stop us early.
+    std::unique_ptr<kafka::embedded_cluster> embedded;
+    kafka::client_options kafka_options;
+    kafka_options.properties = config.kafka.properties;
+    if (config.kafka.bootstrap_servers.empty()) {
+        embedded = kafka::embedded_cluster::start(config.kafka.embedded_brokers);
+        kafka_options.bootstrap_servers = embedded->bootstrap_servers();
+        auto defaults = kafka::embedded_client_defaults();
+        kafka_options.properties.insert(kafka_options.properties.begin(), defaults.begin(), defaults.end());
+        log::get("kafka")->info("embedded {}-broker cluster at {}", config.kafka.embedded_brokers,
+                                kafka_options.bootstrap_servers);
+    } else {
+        kafka_options.bootstrap_servers = config.kafka.bootstrap_servers;
+        if (auto error = kafka::ensure_topics(kafka_options, std::chrono::seconds(15)))
+            log::get("kafka")->warn("could not make sure the topics exist ({}); children will keep retrying", *error);
+    }
+
+    std::vector<std::string> terminals;
+    for (const auto& process : config.processes) terminals.push_back(process.terminal);
+    capture::output_store store(terminals, config.capture.ring_lines);
+
+    supervision::supervisor_options options;
+    options.self_executable = std::filesystem::read_symlink("/proc/self/exe").string();
+    options.child_environment = {{kafka::bootstrap_env, kafka_options.bootstrap_servers},
+                                 {kafka::properties_env, join_properties(kafka_options.properties)}};
+    options.max_line_bytes = config.capture.max_line_bytes;
+    options.stop_grace = millis(config.supervisor.stop_grace_seconds);
+    supervision::supervisor supervisor(io, config.processes, store, options);
+
+    http::router router(store, supervisor, config.http.web_root);
+    http::session_limits limits{config.http.max_header_bytes, config.http.max_body_bytes,
+                                millis(config.http.read_timeout_seconds)};
+    boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.http.host),
+                                            config.http.port);
+    std::shared_ptr<http::listener> listener;
+    try {
+        listener = std::make_shared<http::listener>(io, endpoint, router, limits,
+                                                    config.http.max_connections);
+    } catch (const boost::system::system_error& error) {
+        throw std::runtime_error("cannot listen on " + config.http.host + ":" +
+                                 std::to_string(config.http.port) + ": " + error.code().message() +
+                                 " (choose another address with --listen or http.listen)");
+    }
+    listener->run();
+    auto bound = listener->local_endpoint();
+    logger->info("web monitor listening on http://{}:{}/",
+                 bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                         : bound.address().to_string(),
+                 bound.port());
+
+    ::signal(SIGPIPE, SIG_IGN);
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    bool stopping = false;
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int number) {
+            if (ec) return;
+            if (!stopping) {
+                stopping = true;
+                logger->info("received {}; stopping children (grace {} s)", strsignal(number),
+                             config.supervisor.stop_grace_seconds);
+                supervisor.stop_all([&] {
+                    logger->info("all children stopped; exiting");
+                    listener->stop();
+                    io.stop();
+                });
+            } else {
+                logger->info("received {} again; still waiting for children (SIGKILL follows the grace period)",
+                             strsignal(number));
+            }
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+
+    supervisor.start_all();
+    io.run();
+    return 0;
+}
+
+}  // namespace orderstream::app

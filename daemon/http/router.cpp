@@ -1,0 +1,233 @@
+// The API and page routes; see router.hpp.
+#include "http/router.hpp"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "http/json_writer.hpp"
+#include "http/request_target.hpp"
+
+namespace orderstream::http {
+namespace beast_http = boost::beast::http;
+using beast_http::status;
+using beast_http::verb;
+
+namespace {
+
+void add_security_headers(response& res) {
+    res.set(beast_http::field::server, "orderstream/" ORDERSTREAM_VERSION);
+    res.set("Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("X-Frame-Options", "DENY");
+}
+
+response make_response(status code, std::string body, std::string_view content_type, unsigned version) {
+    response res{code, version};
+    add_security_headers(res);
+    res.set(beast_http::field::content_type, std::string(content_type));
+    res.body() = std::move(body);
+    return res;
+}
+
+response json_response(std::string body, unsigned version) {
+    auto res = make_response(status::ok, std::move(body), "application/json", version);
+    res.set(beast_http::field::cache_control, "no-store");
+    return res;
+}
+
+response method_not_allowed(std::string_view allow, unsigned version) {
+    auto res = error_response(status::method_not_allowed,
+                              "method not allowed; use " + std::string(allow), version);
+    res.set(beast_http::field::allow, std::string(allow));
+    return res;
+}
+
+bool is_read(verb method) { return method == verb::get || method == verb::head; }
+
+void append_line(std::string& out, const capture::line_entry& entry, bool with_seq, bool plain,
+                 std::string& scratch) {
+    out.append(with_seq ? "{\"seq\":" : "{");
+    if (with_seq) {
+        char digits[24];
+        auto end = std::to_chars(digits, digits + sizeof digits, entry.seq).ptr;
+        out.append(digits, end);
+        out.append(",");
+    }
+    out.append("\"timestamp\":\"");
+    out.append(entry.timestamp, 8);
+    out.append("\",\"line\":");
+    append_json_string(out, plain ? strip_ansi(entry.text, scratch) : std::string_view(entry.text));
+    out.push_back('}');
+}
+
+}  // namespace
+
+response error_response(status code, std::string_view message, unsigned version, bool keep_alive) {
+    auto res = make_response(code, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json",
+                             version);
+    res.set(beast_http::field::cache_control, "no-store");
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+}
+
+router::router(capture::output_store& store, supervision::supervisor& supervisor,
+               std::string web_root)
+    : store_(store), supervisor_(supervisor), files_(std::move(web_root)) {}
+
+response router::handle(const request& req) {
+    response res = route(req);
+    res.version(req.version());
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    if (req.method() == verb::head) res.body().clear();  // prepare_payload kept Content-Length
+    return res;
+}
+
+response router::route(const request& req) {
+    unsigned version = req.version();
+    auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
+    if (!target) return error_response(status::bad_request, "malformed request target", version);
+    auto segments = target->segments();
+
+    if (!segments.empty() && segments[0] == "api") {
+        if (segments.size() == 2 && segments[1] == "outputs") {
+            if (!is_read(req.method())) return method_not_allowed("GET", version);
+            return outputs(req, *target);
+        }
+        if (segments.size() >= 2 && segments.size() <= 3 && segments[1] == "clear") {
+            if (req.method() != verb::post) return method_not_allowed("POST", version);
+            return clear(segments);
+        }
+        if (segments.size() == 2 && segments[1] == "processes") {
+            if (!is_read(req.method())) return method_not_allowed("GET", version);
+            return processes();
+        }
+        if (segments.size() == 4 && segments[1] == "processes") {
+            if (req.method() != verb::post) return method_not_allowed("POST", version);
+            return process_action(segments[2], segments[3]);
+        }
+        return error_response(status::not_found, "no such API endpoint: " + target->path, version);
+    }
+    if (target->path == "/healthz") {
+        if (!is_read(req.method())) return method_not_allowed("GET", version);
+        return json_response(R"({"status":"ok"})", version);
+    }
+
+    if (!is_read(req.method())) return method_not_allowed("GET", version);
+    auto file = files_.find(target->path);
+    if (!file) return error_response(status::not_found, "not found", version);
+    auto res = make_response(status::ok, std::move(file->body), file->content_type, version);
+    res.set(beast_http::field::cache_control, "no-cache");
+    return res;
+}
+
+response router::outputs(const request& req, const request_target& target) {
+    unsigned version = req.version();
+    std::optional<std::uint64_t> since;
+    if (auto text = target.param("since")) {
+        std::uint64_t value = 0;
+        auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+        if (error != std::errc() || end != text->data() + text->size() || text->empty())
+            return error_response(status::bad_request, "since must be a sequence number (an unsigned integer)", version);
+        since = value;
+    }
+    auto strip = target.param("strip_ansi");
+    bool plain = strip && *strip != "0" && *strip != "false";
+
+    std::string out, scratch;
+    const auto& terminals = store_.terminals();
+    std::size_t estimate = 64;
+    for (const auto& t : terminals) estimate += t.lines.size() * 96;
+    out.reserve(estimate);
+
+    // The reference shape, {"producer":[{"timestamp","line"}...],...}, for scripts; with
+    // ?since=SEQ only newer lines, each with its seq, plus what the rings have dropped.
+    if (since) {
+        out.append("{\"seq\":");
+        out.append(std::to_string(store_.last_seq()));
+        out.append(",\"terminals\":{");
+    } else {
+        out.push_back('{');
+    }
+    for (std::size_t i = 0; i < terminals.size(); ++i) {
+        const auto& t = terminals[i];
+        if (i) out.push_back(',');
+        append_json_string(out, t.name);
+        out.append(":[");
+        std::size_t first = since ? t.lines.first_after(*since) : 0;
+        for (std::size_t k = first; k < t.lines.size(); ++k) {
+            if (k != first) out.push_back(',');
+            append_line(out, t.lines.at(k), since.has_value(), plain, scratch);
+        }
+        out.push_back(']');
+    }
+    if (since) {
+        out.append("},\"dropped\":{");
+        for (std::size_t i = 0; i < terminals.size(); ++i) {
+            if (i) out.push_back(',');
+            append_json_string(out, terminals[i].name);
+            out.push_back(':');
+            out.append(std::to_string(terminals[i].lines.dropped()));
+        }
+        out.push_back('}');
+    }
+    out.push_back('}');
+    return json_response(std::move(out), version);
+}
+
+response router::clear(const std::vector<std::string_view>& segments) {
+    if (segments.size() == 2) {
+        store_.clear_all();
+        return json_response(R"({"cleared":"all"})", 11);
+    }
+    auto terminal = store_.find(segments[2]);
+    if (!terminal)
+        return error_response(status::not_found, "unknown terminal \"" + std::string(segments[2]) + "\"");
+    store_.clear(*terminal);
+    return json_response(nlohmann::json{{"cleared", segments[2]}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 11);
+}
+
+response router::processes() const {
+    auto list = nlohmann::json::array();
+    for (const auto& process : supervisor_.processes()) {
+        nlohmann::json item{{"name", process->config().name},
+                            {"terminal", process->config().terminal},
+                            {"state", supervision::to_string(process->state())},
+                            {"restarts", process->restarts()}};
+        auto pid = process->pid();
+        item["pid"] = pid ? nlohmann::json(*pid) : nlohmann::json(nullptr);
+        auto uptime = process->uptime_seconds();
+        item["uptime_seconds"] = uptime ? nlohmann::json(*uptime) : nlohmann::json(nullptr);
+        const auto& last_exit = process->last_exit();
+        item["last_exit"] = last_exit ? nlohmann::json(*last_exit) : nlohmann::json(nullptr);
+        list.push_back(std::move(item));
+    }
+    return json_response(list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 11);
+}
+
+response router::process_action(std::string_view name, std::string_view action) {
+    auto* process = supervisor_.find(name);
+    if (!process)
+        return error_response(status::not_found, "unknown process \"" + std::string(name) + "\"");
+    if (action == "start")
+        process->start();
+    else if (action == "stop")
+        process->stop(supervisor_.stop_grace());
+    else if (action == "restart")
+        process->restart(supervisor_.stop_grace());
+    else
+        return error_response(status::not_found, "unknown action \"" + std::string(action) +
+                                                     "\"; use start, stop or restart");
+    return json_response(nlohmann::json{{"name", name},
+                                        {"action", action},
+                                        {"state", supervision::to_string(process->state())}}
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                         11);
+}
+
+}  // namespace orderstream::http

@@ -1,0 +1,75 @@
+// Static asset lookup; see static_files.hpp.
+#include "http/static_files.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "http/web_assets.hpp"
+
+namespace orderstream::http {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Rejects anything that is not a plain relative file name made of plain segments: "..", ".",
+// empty segments, backslashes and NUL bytes never name an asset.
+bool is_plain_path(std::string_view path) {
+    if (path.size() < 2 || path.front() != '/') return false;
+    std::string_view rest = path.substr(1);
+    while (true) {
+        auto slash = rest.find('/');
+        std::string_view segment = rest.substr(0, slash);
+        if (segment.empty() || segment == "." || segment == "..") return false;
+        for (char c : segment)
+            if (c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) return false;
+        if (slash == std::string_view::npos) return true;
+        rest.remove_prefix(slash + 1);
+    }
+}
+
+}  // namespace
+
+std::string_view content_type_for(std::string_view path) {
+    auto ends_with = [&](std::string_view suffix) {
+        return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+    };
+    if (ends_with(".html")) return "text/html; charset=utf-8";
+    if (ends_with(".js")) return "text/javascript; charset=utf-8";
+    if (ends_with(".css")) return "text/css; charset=utf-8";
+    if (ends_with(".json")) return "application/json";
+    if (ends_with(".svg")) return "image/svg+xml";
+    if (ends_with(".png")) return "image/png";
+    if (ends_with(".ico")) return "image/x-icon";
+    return "application/octet-stream";
+}
+
+static_files::static_files(std::string web_root) {
+    if (!web_root.empty()) web_root_ = fs::canonical(web_root).string();
+}
+
+std::optional<static_file> static_files::find(std::string_view path) const {
+    if (path == "/") path = "/index.html";
+    if (!is_plain_path(path)) return std::nullopt;
+
+    if (web_root_.empty()) {
+        const auto& assets = web_assets();
+        auto found = assets.find(path);
+        if (found == assets.end()) return std::nullopt;
+        return static_file{std::string(found->second), content_type_for(path)};
+    }
+
+    // Development mode: the file must still resolve (symlinks included) inside the root.
+    std::error_code error;
+    fs::path resolved = fs::weakly_canonical(fs::path(web_root_) / std::string(path.substr(1)), error);
+    if (error) return std::nullopt;
+    auto relative = resolved.lexically_relative(web_root_);
+    if (relative.empty() || *relative.begin() == "..") return std::nullopt;
+    if (!fs::is_regular_file(resolved, error)) return std::nullopt;
+    std::ifstream file(resolved, std::ios::binary);
+    std::ostringstream body;
+    body << file.rdbuf();
+    return static_file{body.str(), content_type_for(path)};
+}
+
+}  // namespace orderstream::http

@@ -1,0 +1,187 @@
+// The lifecycle of one configured process; see supervised_process.hpp.
+#include "supervision/supervised_process.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "log/logger.hpp"
+
+namespace orderstream::supervision {
+namespace {
+
+std::chrono::milliseconds seconds(double value) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(value * 1000)));
+}
+
+}  // namespace
+
+supervised_process::supervised_process(boost::asio::io_context& io, config::process_config config,
+                                       spawn_request request, child_process::line_handler on_line,
+                                       state_listener on_change)
+    : io_(io),
+      config_(std::move(config)),
+      request_(std::move(request)),
+      on_line_(std::move(on_line)),
+      on_change_(std::move(on_change)),
+      stable_timer_(io),
+      backoff_timer_(io),
+      kill_timer_(io),
+      alive_(std::make_shared<supervised_process*>(this)) {}
+
+supervised_process::~supervised_process() {
+    if (child_) {
+        // The supervisor stops every child before it goes; this only guards against leaks.
+        child_->detach_handlers();
+        child_->signal(SIGKILL);
+    }
+}
+
+std::optional<pid_t> supervised_process::pid() const {
+    if (child_ && !child_->exited()) return child_->pid();
+    return std::nullopt;
+}
+
+std::optional<double> supervised_process::uptime_seconds() const {
+    if (!child_) return std::nullopt;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
+}
+
+std::chrono::milliseconds supervised_process::next_backoff() const {
+    const auto& restart = config_.restart;
+    double delay = restart.backoff_initial_seconds *
+                   std::pow(2.0, std::max(0, std::min(quick_failures_ - 1, 30)));
+    return seconds(std::min(delay, restart.backoff_max_seconds));
+}
+
+void supervised_process::start() {
+    switch (state_) {
+        case process_state::starting:
+        case process_state::running:
+            return;
+        case process_state::stopping:
+            start_after_stop_ = true;
+            return;
+        case process_state::backoff:
+            backoff_timer_.cancel();
+            break;
+        default:
+            break;
+    }
+    quick_failures_ = 0;
+    spawn();
+}
+
+void supervised_process::stop(std::chrono::milliseconds grace) {
+    start_after_stop_ = false;
+    switch (state_) {
+        case process_state::starting:
+        case process_state::running:
+            change_state(process_state::stopping);
+            stable_timer_.cancel();
+            child_->signal(SIGTERM);
+            schedule(kill_timer_, grace, &supervised_process::on_grace_elapsed);
+            return;
+        case process_state::backoff:
+            backoff_timer_.cancel();
+            change_state(process_state::stopped);
+            return;
+        default:
+            return;  // already stopping, or at rest
+    }
+}
+
+void supervised_process::restart(std::chrono::milliseconds grace) {
+    if (is_at_rest(state_) || state_ == process_state::backoff) {
+        start();
+        return;
+    }
+    stop(grace);
+    start_after_stop_ = true;
+}
+
+void supervised_process::spawn() {
+    std::weak_ptr<supervised_process*> weak = alive_;
+    try {
+        child_ = child_process::spawn(io_, request_, on_line_, [weak](int status) {
+            if (auto alive = weak.lock()) (*alive)->on_child_exit(status);
+        });
+    } catch (const std::exception& error) {
+        // Like supervisord's spawnerr: counts as a failure to start.
+        last_exit_ = std::string("spawn failed: ") + error.what();
+        change_state(process_state::starting);
+        on_child_exit(-1);
+        return;
+    }
+    started_at_ = std::chrono::steady_clock::now();
+    if (spawns_++ > 0) ++restarts_;
+    change_state(process_state::starting);
+    schedule(stable_timer_, seconds(config_.restart.stable_seconds), &supervised_process::on_stable);
+}
+
+void supervised_process::on_child_exit(int status) {
+    if (status != -1) last_exit_ = describe_exit(status);
+    child_.reset();
+    stable_timer_.cancel();
+    kill_timer_.cancel();
+
+    if (state_ == process_state::stopping) {
+        change_state(process_state::stopped);
+        if (start_after_stop_) {
+            start_after_stop_ = false;
+            start();
+        }
+        return;
+    }
+    if (!config_.restart.autorestart) {
+        change_state(process_state::exited);
+        return;
+    }
+    if (state_ == process_state::starting) {
+        if (++quick_failures_ >= config_.restart.max_quick_failures) {
+            change_state(process_state::fatal);
+            return;
+        }
+    } else {
+        quick_failures_ = 0;  // it had run stably: start the backoff afresh
+    }
+    change_state(process_state::backoff);
+    schedule(backoff_timer_, next_backoff(), &supervised_process::on_backoff_elapsed);
+}
+
+void supervised_process::on_stable() {
+    if (state_ != process_state::starting) return;
+    quick_failures_ = 0;
+    change_state(process_state::running);
+}
+
+void supervised_process::on_backoff_elapsed() {
+    if (state_ == process_state::backoff) spawn();
+}
+
+void supervised_process::on_grace_elapsed() {
+    if (state_ == process_state::stopping && child_) {
+        log::get("supervisor")->warn("{} did not stop within its grace period; sending SIGKILL",
+                                        config_.name);
+        child_->signal(SIGKILL);
+    }
+}
+
+void supervised_process::change_state(process_state next) {
+    process_state previous = state_;
+    state_ = next;
+    if (on_change_) on_change_(*this, previous);
+}
+
+void supervised_process::schedule(boost::asio::steady_timer& timer, std::chrono::milliseconds delay,
+                                  void (supervised_process::*step)()) {
+    timer.expires_after(delay);
+    std::weak_ptr<supervised_process*> weak = alive_;
+    timer.async_wait([weak, step](const boost::system::error_code& ec) {
+        if (ec) return;  // cancelled
+        if (auto alive = weak.lock()) ((*alive)->*step)();
+    });
+}
+
+}  // namespace orderstream::supervision

@@ -1,0 +1,57 @@
+// Owns every supervised process: starts them, routes their output into the terminals, and
+// stops them all (SIGTERM, then SIGKILL after the grace period) on shutdown.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "capture/output_store.hpp"
+#include "config/daemon_config.hpp"
+#include "supervision/supervised_process.hpp"
+
+namespace orderstream::supervision {
+
+struct supervisor_options {
+    std::string self_executable;  // runs processes whose command is empty
+    std::vector<std::pair<std::string, std::string>> child_environment;
+    std::size_t max_line_bytes = 16 * 1024;
+    std::chrono::milliseconds stop_grace{10000};
+};
+
+class supervisor {
+public:
+    using state_listener = supervised_process::state_listener;
+
+    // Terminals in `store` must exist for every process's terminal.
+    supervisor(boost::asio::io_context& io, const std::vector<config::process_config>& processes,
+               capture::output_store& store, supervisor_options options);
+
+    void start_all();
+    // Calls on_stopped once every child is gone (at once if none runs).
+    void stop_all(std::function<void()> on_stopped);
+
+    supervised_process* find(std::string_view name);
+    const std::vector<std::unique_ptr<supervised_process>>& processes() const { return processes_; }
+    std::chrono::milliseconds stop_grace() const { return options_.stop_grace; }
+    // Called after every state change of any process (besides the supervisor's own logging).
+    void on_state_change(state_listener listener) { listener_ = std::move(listener); }
+
+private:
+    void state_changed(const supervised_process& process, process_state from);
+    void check_all_stopped();
+
+    boost::asio::io_context& io_;
+    supervisor_options options_;
+    std::vector<std::unique_ptr<supervised_process>> processes_;
+    state_listener listener_;
+    std::function<void()> on_stopped_;
+};
+
+}  // namespace orderstream::supervision
