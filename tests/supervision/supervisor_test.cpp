@@ -2,6 +2,8 @@
 // backoff up to FATAL, graceful and forced stops.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <boost/asio/io_context.hpp>
 
 #include "capture/output_store.hpp"

@@ -1,0 +1,127 @@
+// The HTTP server over real sockets: keep-alive, size limits, slow clients, the connection cap.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <thread>
+
+#include "http/listener.hpp"
+#include "support/daemon_process.hpp"
+
+using namespace orderstream;
+using boost::asio::ip::tcp;
+
+namespace {
+
+// A server on 127.0.0.1:0 with its event loop on a thread of its own.
+struct server {
+    boost::asio::io_context io;
+    capture::output_store store{{"producer"}, 1000};
+    supervision::supervisor supervisor{io, {}, store, {}};
+    http::router router{store, supervisor, ""};
+    std::shared_ptr<http::listener> listener;
+    std::thread thread;
+
+    explicit server(http::session_limits limits = {}, std::size_t max_connections = 64) {
+        listener = std::make_shared<http::listener>(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
+                                                    router, limits, max_connections);
+        listener->run();
+        store.append(0, "hello");
+        thread = std::thread([this] { io.run(); });
+    }
+    ~server() {
+        io.stop();
+        thread.join();
+    }
+    unsigned short port() const { return listener->local_endpoint().port(); }
+};
+
+// Sends raw bytes and reads until the server closes or `limit` passes.
+std::string raw_exchange(unsigned short port, const std::string& bytes,
+                         std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    boost::asio::write(socket, boost::asio::buffer(bytes));
+    std::string reply;
+    std::array<char, 4096> buffer;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    socket.non_blocking(true);
+    while (std::chrono::steady_clock::now() < deadline) {
+        boost::system::error_code ec;
+        std::size_t n = socket.read_some(boost::asio::buffer(buffer), ec);
+        if (ec == boost::asio::error::would_block) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            continue;
+        }
+        if (ec) break;
+        reply.append(buffer.data(), n);
+    }
+    return reply;
+}
+
+}  // namespace
+
+TEST_CASE("several requests on one keep-alive connection") {
+    server s;
+    std::string request = "GET /api/outputs HTTP/1.1\r\nHost: x\r\n\r\n";
+    auto reply = raw_exchange(s.port(), request + request + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::size_t count = 0, at = 0;
+    while ((at = reply.find("HTTP/1.1 200 OK", at)) != std::string::npos) ++count, ++at;
+    CHECK(count == 3);
+}
+
+TEST_CASE("oversized headers get 431 and oversized bodies 413, as JSON") {
+    http::session_limits limits;
+    limits.max_header_bytes = 1024;
+    limits.max_body_bytes = 100;
+    server s(limits);
+    auto big_header = testing::http_request(s.port(), "GET", "/api/outputs", "", {{"X-Filler", std::string(4000, 'a')}});
+    CHECK(big_header.status == 431);
+    CHECK(big_header.json().contains("error"));
+    auto big_body = testing::http_request(s.port(), "POST", "/api/clear", std::string(1000, 'b'));
+    CHECK(big_body.status == 413);
+    CHECK(big_body.json().contains("error"));
+    CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);  // still serving
+}
+
+TEST_CASE("malformed requests get 400") {
+    server s;
+    auto reply = raw_exchange(s.port(), "THIS IS NOT HTTP\r\n\r\n");
+    CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+}
+
+TEST_CASE("a slow client is cut off and does not delay others") {
+    http::session_limits limits;
+    limits.read_timeout = std::chrono::milliseconds(500);
+    server s(limits);
+    boost::asio::io_context io;
+    tcp::socket slow(io);
+    slow.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    boost::asio::write(slow, boost::asio::buffer(std::string("GET /api/outputs HTTP/1.1\r\nHo")));
+    // A legitimate request meanwhile is answered.
+    CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);
+    // The slow one is closed once its deadline passes.
+    std::array<char, 64> buffer;
+    boost::system::error_code ec;
+    slow.read_some(boost::asio::buffer(buffer), ec);
+    CHECK(ec == boost::asio::error::eof);
+}
+
+TEST_CASE("connections beyond the cap get 503") {
+    server s({}, 2);
+    boost::asio::io_context io;
+    tcp::socket a(io), b(io);
+    a.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    b.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 2; }, std::chrono::seconds(5)));
+    auto reply = testing::http_get(s.port(), "/api/outputs");
+    CHECK(reply.status == 503);
+    CHECK(reply.json().contains("error"));
+    a.close();
+    b.close();
+    REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 0; }, std::chrono::seconds(5)));
+    CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);
+}
