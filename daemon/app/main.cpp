@@ -120,6 +120,12 @@ int main(int argc, char** argv) {
     consume->add_option("--dead-letter-topic", consumer.dead_letter_topic, "Where invalid messages go (default orders.dlq)");
     consumer_kafka.add_to(*consume);
 
+    if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "run" &&
+        std::string_view(argv[1]) != "produce" && std::string_view(argv[1]) != "consume") {
+        std::cerr << "orderstream: unknown command \"" << argv[1]
+                  << "\"; use run, produce or consume (see --help)\n";
+        return 2;
+    }
     try {
         app.parse(argc, argv);
         if (*produce) producer.kafka = producer_kafka.resolve();
