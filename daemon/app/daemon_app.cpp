@@ -82,8 +82,10 @@ int run_daemon(const config::daemon_config& config) {
                                  std::to_string(config.http.port) + ": " + error.code().message() +
                                  " (choose another address with --listen or http.listen)");
     }
-    listener->run();
     auto bound = listener->local_endpoint();
+    router.set_access_policy(http::access_policy(
+        config.http.token, http::own_hosts_for(config.http.host, bound.port(), config.http.allowed_hosts)));
+    listener->run();
     logger->info("web monitor listening on http://{}:{}/",
                  bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                          : bound.address().to_string(),

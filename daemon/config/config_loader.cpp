@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -196,6 +197,9 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         reader.read("listen", listen);
         if (reader.get("listen")) parse_listen(listen, "http.listen", config.http);
         reader.read("web_root", config.http.web_root);
+        reader.read("token", config.http.token);
+        reader.read("token_file", config.http.token_file);
+        reader.read("allowed_hosts", config.http.allowed_hosts);
         reader.read("max_header_bytes", config.http.max_header_bytes, 1024, 1 << 20);
         reader.read("max_body_bytes", config.http.max_body_bytes, 0, 16 << 20);
         reader.read("read_timeout_seconds", config.http.read_timeout_seconds, 0.1, 3600);
@@ -258,6 +262,25 @@ void finalize(daemon_config& config) {
             fail(path + ".backoff_max_seconds", "must not be less than backoff_initial_seconds");
     }
     if (config.http.host.empty()) fail("http.listen", "host must not be empty");
+
+    if (const char* token = std::getenv("ORDERSTREAM_TOKEN"); token && *token) {
+        config.http.token = token;
+    } else if (!config.http.token_file.empty()) {
+        std::ifstream file(config.http.token_file);
+        if (!file) fail("http.token_file", "cannot read \"" + config.http.token_file + "\"");
+        std::getline(file, config.http.token);
+        while (!config.http.token.empty() && std::isspace(static_cast<unsigned char>(config.http.token.back())))
+            config.http.token.pop_back();
+        if (config.http.token.empty()) fail("http.token_file", "the file's first line is empty");
+    }
+    if (!config.http.token.empty() && config.http.token.size() < 16)
+        fail("http.token", "must be at least 16 characters (e.g. openssl rand -hex 24)");
+    bool loopback = config.http.host == "localhost" || config.http.host == "::1" ||
+                    config.http.host.rfind("127.", 0) == 0;
+    if (!loopback && config.http.token.empty())
+        fail("http.listen", "listening on " + config.http.host +
+                                " (not loopback) needs an access token: set $ORDERSTREAM_TOKEN, "
+                                "http.token_file or http.token");
 }
 
 }  // namespace orderstream::config

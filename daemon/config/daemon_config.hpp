@@ -30,6 +30,10 @@ struct http_config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     std::string web_root;  // empty: the assets built into the binary
+    // API access token; finalize() resolves $ORDERSTREAM_TOKEN, then token_file, then token.
+    std::string token;
+    std::string token_file;
+    std::vector<std::string> allowed_hosts;  // extra "host:port" names the daemon answers to
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 64 * 1024;
     double read_timeout_seconds = 30.0;

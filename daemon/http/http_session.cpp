@@ -23,8 +23,7 @@ void http_session::run() {
 }
 
 void http_session::reject_busy() {
-    send(error_response(beast_http::status::service_unavailable,
-                        "too many connections; try again later"));
+    send_error(beast_http::status::service_unavailable, "too many connections; try again later");
 }
 
 void http_session::do_read() {
@@ -43,15 +42,19 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return do_close();
     if (ec == beast::error::timeout) return do_close();
     if (ec == beast_http::error::header_limit)
-        return send(error_response(beast_http::status::request_header_fields_too_large,
-                                   "request headers are larger than http.max_header_bytes"));
+        return send_error(beast_http::status::request_header_fields_too_large,
+                          "request headers are larger than http.max_header_bytes");
     if (ec == beast_http::error::body_limit)
-        return send(error_response(beast_http::status::payload_too_large,
-                                   "request body is larger than http.max_body_bytes"));
+        return send_error(beast_http::status::payload_too_large,
+                          "request body is larger than http.max_body_bytes");
     if (ec)
-        return send(error_response(beast_http::status::bad_request,
-                                   "malformed HTTP request: " + ec.message()));
+        return send_error(beast_http::status::bad_request, "malformed HTTP request: " + ec.message());
     send(router_.handle(parser_->get()));
+}
+
+void http_session::send_error(beast_http::status status, std::string_view message) {
+    router_.record(static_cast<unsigned>(status));
+    send(error_response(status, message));
 }
 
 void http_session::send(response res) {

@@ -33,6 +33,7 @@ private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void send(response res);
+    void send_error(boost::beast::http::status status, std::string_view message);
     void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
     void do_close();
 

@@ -85,6 +85,7 @@ response router::handle(const request& req) {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     if (req.method() == verb::head) res.body().clear();  // prepare_payload kept Content-Length
+    record(res.result_int());
     return res;
 }
 
@@ -93,6 +94,15 @@ response router::route(const request& req) {
     auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
     if (!target) return error_response(status::bad_request, "malformed request target", version);
     auto segments = target->segments();
+    bool protected_path = (!segments.empty() && segments[0] == "api") || target->path == "/metrics";
+    if (protected_path) {
+        if (!policy_) return error_response(status::service_unavailable, "starting up", version);
+        if (auto refusal = policy_->check(req, req.method() != verb::get && req.method() != verb::head)) {
+            auto res = error_response(refusal->status, refusal->message, version);
+            if (refusal->status == status::unauthorized) res.set(beast_http::field::www_authenticate, "Bearer");
+            return res;
+        }
+    }
 
     if (!segments.empty() && segments[0] == "api") {
         if (segments.size() == 2 && segments[1] == "outputs") {
@@ -116,6 +126,14 @@ response router::route(const request& req) {
     if (target->path == "/healthz") {
         if (!is_read(req.method())) return method_not_allowed("GET", version);
         return json_response(R"({"status":"ok"})", version);
+    }
+    if (target->path == "/readyz") {
+        if (!is_read(req.method())) return method_not_allowed("GET", version);
+        return readiness();
+    }
+    if (target->path == "/metrics") {
+        if (!is_read(req.method())) return method_not_allowed("GET", version);
+        return metrics();
     }
 
     if (!is_read(req.method())) return method_not_allowed("GET", version);
@@ -228,6 +246,52 @@ response router::process_action(std::string_view name, std::string_view action) 
                                         {"state", supervision::to_string(process->state())}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                          11);
+}
+
+response router::readiness() const {
+    std::vector<std::string> reasons;
+    for (const auto& process : supervisor_.processes())
+        if (process->state() != supervision::process_state::running)
+            reasons.push_back(process->config().name + " is " + std::string(supervision::to_string(process->state())));
+    if (readiness_probe_)
+        if (auto reason = readiness_probe_()) reasons.push_back(*reason);
+    if (reasons.empty()) return json_response(R"({"status":"ready"})", 11);
+    auto res = make_response(status::service_unavailable,
+                             nlohmann::json{{"status", "not ready"}, {"reasons", reasons}}.dump(
+                                 -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                             "application/json", 11);
+    res.set(beast_http::field::cache_control, "no-store");
+    return res;
+}
+
+response router::metrics() const {
+    prometheus_writer out;
+    const auto& terminals = store_.terminals();
+    out.family("orderstream_lines_captured_total", "counter", "Lines captured from the processes of a terminal.");
+    for (const auto& t : terminals) out.sample("orderstream_lines_captured_total", {{"terminal", t.name}}, t.captured);
+    out.family("orderstream_lines_dropped_total", "counter", "Lines pushed out of a terminal's ring by newer ones.");
+    for (const auto& t : terminals) out.sample("orderstream_lines_dropped_total", {{"terminal", t.name}}, t.lines.dropped());
+
+    out.family("orderstream_process_restarts_total", "counter", "Times the supervisor started a process again.");
+    for (const auto& p : supervisor_.processes())
+        out.sample("orderstream_process_restarts_total", {{"process", p->config().name}}, p->restarts());
+    out.family("orderstream_process_state", "gauge", "1 for the state each process is in, 0 for the others.");
+    using supervision::process_state;
+    for (const auto& p : supervisor_.processes())
+        for (auto state : {process_state::stopped, process_state::starting, process_state::running, process_state::backoff,
+                           process_state::stopping, process_state::exited, process_state::fatal})
+            out.sample("orderstream_process_state", {{"process", p->config().name}, {"state", supervision::to_string(state)}},
+                       p->state() == state ? 1 : 0);
+
+    out.family("orderstream_http_responses_total", "counter", "HTTP responses sent, by status code.");
+    for (const auto& [code, count] : responses_by_status_) {
+        std::string code_text = std::to_string(code);
+        out.sample("orderstream_http_responses_total", {{"code", code_text}}, static_cast<double>(count));
+    }
+    for (const auto& source : metrics_sources_) source(out);
+    auto res = make_response(status::ok, out.take(), "text/plain; version=0.0.4; charset=utf-8", 11);
+    res.set(beast_http::field::cache_control, "no-store");
+    return res;
 }
 
 }  // namespace orderstream::http

@@ -2,12 +2,16 @@
 // response out (no sockets), so tests and fuzzers can drive it directly.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "capture/output_store.hpp"
+#include "http/access_policy.hpp"
+#include "http/prometheus_writer.hpp"
 #include "http/static_files.hpp"
 #include "supervision/supervisor.hpp"
 
@@ -24,6 +28,18 @@ class router {
 public:
     router(capture::output_store& store, supervision::supervisor& supervisor, std::string web_root);
     response handle(const request& req);
+    // Until set, every API request is refused: the policy needs the port actually bound.
+    void set_access_policy(access_policy policy) { policy_ = std::move(policy); }
+    // More metric families for GET /metrics (e.g. Kafka's), written on each scrape.
+    void add_metrics_source(std::function<void(prometheus_writer&)> source) {
+        metrics_sources_.push_back(std::move(source));
+    }
+    // For GET /readyz besides the children's states: a reason the daemon is not ready, or nullopt.
+    void set_readiness_probe(std::function<std::optional<std::string>()> probe) {
+        readiness_probe_ = std::move(probe);
+    }
+    // Counts a response the session sent without the router (431, 413, 503, 400).
+    void record(unsigned status) { ++responses_by_status_[status]; }
 
 private:
     response route(const request& req);
@@ -31,10 +47,16 @@ private:
     response clear(const std::vector<std::string_view>& segments);
     response processes() const;
     response process_action(std::string_view name, std::string_view action);
+    response metrics() const;
+    response readiness() const;
 
     capture::output_store& store_;
     supervision::supervisor& supervisor_;
     static_files files_;
+    std::optional<access_policy> policy_;
+    std::vector<std::function<void(prometheus_writer&)>> metrics_sources_;
+    std::function<std::optional<std::string>()> readiness_probe_;
+    std::map<unsigned, std::uint64_t> responses_by_status_;
 };
 
 }  // namespace orderstream::http

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "config/config_loader.hpp"
+#include "support/daemon_process.hpp"
 
 using namespace orderstream::config;
 
@@ -49,6 +50,7 @@ TEST_CASE("settings and processes are read") {
     auto config = parse_config(R"(
 [http]
 listen = "0.0.0.0:9000"
+token = "a-long-enough-secret-token"
 [capture]
 ring_lines = 50
 [kafka]
@@ -94,6 +96,26 @@ TEST_CASE("every invalid value is an error that names its key") {
     CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nterminal = \"../x\""), Catch::Contains("processes[0].terminal"));
     CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nbogus = 1"), Catch::Contains("processes[0].bogus: unknown key"));
     CHECK_THAT(error_of("[http\nlisten="), Catch::Contains("test.toml:1"));
+}
+
+TEST_CASE("a non-loopback address needs an access token, from config, file or environment") {
+    CHECK_THAT(error_of("[http]\nlisten = \"0.0.0.0:8080\""), Catch::Contains("http.listen") && Catch::Contains("token"));
+    CHECK_THAT(error_of("[http]\nlisten = \"0.0.0.0:8080\"\ntoken = \"short\""), Catch::Contains("http.token"));
+    CHECK(error_of("[http]\nlisten = \"127.0.0.2:8080\"").empty());
+
+    orderstream::testing::temp_dir dir;
+    auto file = dir.path() / "token";
+    std::ofstream(file) << "from-a-file-0123456789\n";
+    auto config = parse_config("[http]\nlisten = \"0.0.0.0:8080\"\ntoken_file = \"" + file.string() + "\"");
+    finalize(config);
+    CHECK(config.http.token == "from-a-file-0123456789");
+    CHECK_THAT(error_of("[http]\ntoken_file = \"/nonexistent/token\""), Catch::Contains("http.token_file"));
+
+    ::setenv("ORDERSTREAM_TOKEN", "from-the-environment-0123", 1);
+    config = parse_config("[http]\nlisten = \"0.0.0.0:8080\"\ntoken = \"from-the-config-file-0123\"");
+    finalize(config);
+    ::unsetenv("ORDERSTREAM_TOKEN");
+    CHECK(config.http.token == "from-the-environment-0123");
 }
 
 TEST_CASE("a missing config file is a clear error") {

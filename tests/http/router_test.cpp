@@ -17,6 +17,8 @@ struct fixture {
     supervision::supervisor supervisor{io, {{"sleeper", "producer", "sleep", {"30"}, {}}}, store, {}};
     http::router router{store, supervisor, ""};
 
+    fixture() { router.set_access_policy(http::access_policy("", http::own_hosts_for("127.0.0.1", 8080, {}))); }
+
     http::response request(beast_http::verb method, const std::string& target) {
         http::request req{method, target, 11};
         req.set(beast_http::field::host, "127.0.0.1:8080");

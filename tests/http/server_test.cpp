@@ -27,6 +27,7 @@ struct server {
     explicit server(http::session_limits limits = {}, std::size_t max_connections = 64) {
         listener = std::make_shared<http::listener>(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
                                                     router, limits, max_connections);
+        router.set_access_policy(http::access_policy("", http::own_hosts_for("127.0.0.1", port(), {"x"})));
         listener->run();
         store.append(0, "hello");
         thread = std::thread([this] { io.run(); });
