@@ -11,6 +11,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "app/systemd_notifier.hpp"
 #include "capture/output_store.hpp"
 #include "http/listener.hpp"
 #include "http/router.hpp"
@@ -91,6 +92,21 @@ int run_daemon(const config::daemon_config& config) {
                                          : bound.address().to_string(),
                  bound.port());
 
+    auto running_count = [&] {
+        std::size_t running = 0;
+        for (const auto& process : supervisor.processes())
+            running += process->state() == supervision::process_state::running;
+        return running;
+    };
+    systemd_notifier notifier(io, [&] {
+        return std::to_string(running_count()) + "/" + std::to_string(supervisor.processes().size()) +
+               " children running; " + std::to_string(store.last_seq()) + " lines captured";
+    });
+    supervisor.on_state_change([&](const supervision::supervised_process&, supervision::process_state) {
+        notifier.update(running_count() == supervisor.processes().size());
+    });
+    notifier.start();
+
     ::signal(SIGPIPE, SIG_IGN);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     bool stopping = false;
@@ -99,6 +115,7 @@ int run_daemon(const config::daemon_config& config) {
             if (ec) return;
             if (!stopping) {
                 stopping = true;
+                notifier.stopping();
                 logger->info("received {}; stopping children (grace {} s)", strsignal(number),
                              config.supervisor.stop_grace_seconds);
                 supervisor.stop_all([&] {

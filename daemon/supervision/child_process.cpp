@@ -81,6 +81,9 @@ std::shared_ptr<child_process> child_process::spawn(boost::asio::io_context& io,
         new child_process(io, request.max_line_bytes, std::move(on_line), std::move(on_exit)));
 
     bp::environment environment = boost::this_process::environment();
+    // The systemd notify socket and journal stream are the daemon's, not its children's.
+    for (const char* name : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS", "LISTEN_PID"})
+        if (environment.find(name) != environment.end()) environment.erase(name);
     for (const auto& [key, value] : request.environment) environment[key] = value;
 
     std::error_code error;

@@ -1,0 +1,245 @@
+// The consume loop. A record that cannot be dead-lettered pauses its partition and is read
+// again after a backoff, because storing an offset past it would lose it.
+#include "kafka/consumer_command.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include "kafka/client_config.hpp"
+#include "kafka/dead_letter_writer.hpp"
+#include "orders/order_decoder.hpp"
+#include "orders/order_processor.hpp"
+
+namespace orderstream::kafka {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// Short, so that the stop flag and due retries are seen promptly.
+constexpr int consume_timeout_ms = 200;
+
+struct pending_retry {
+    std::int64_t offset;  // the record whose dead letter failed
+    clock::time_point due;
+};
+
+class consumer_loop {
+public:
+    consumer_loop(const consumer_options& options, orders::department department,
+                  RdKafka::KafkaConsumer& consumer, dead_letter_writer& writer,
+                  const std::atomic<bool>& stop, std::ostream& out)
+        : options_(options),
+          department_(department),
+          tag_("[" + std::string(orders::to_string(department)) + "]"),
+          consumer_(consumer),
+          writer_(writer),
+          stop_(stop),
+          out_(out) {}
+
+    void run() {
+        while (!stop_.load()) {
+            resume_due_partitions();
+            std::unique_ptr<RdKafka::Message> msg(consumer_.consume(consume_timeout_ms));
+            switch (msg->err()) {
+                case RdKafka::ERR_NO_ERROR:
+                    handle(*msg);
+                    break;
+                case RdKafka::ERR__TIMED_OUT:
+                case RdKafka::ERR__PARTITION_EOF:
+                    break;
+                default:
+                    // Broker or topic trouble: librdkafka keeps retrying on its own.
+                    out_ << "Consume error: " << msg->errstr() << std::endl;
+                    break;
+            }
+        }
+    }
+
+    std::int64_t processed() const { return processed_; }
+    std::int64_t dead_letters() const { return dead_letters_; }
+
+private:
+    void handle(const RdKafka::Message& msg) {
+        // Records fetched before the pause took effect: they are read again after the retry.
+        if (retries_.count(msg.partition())) return;
+
+        out_ << "Message #" << ++received_ << " received from partition " << msg.partition()
+             << " at offset " << msg.offset() << std::endl;
+        const orders::decode_result decoded = orders::decode_order(msg.payload(), msg.len());
+        if (decoded.ok()) {
+            out_ << orders::describe(department_, *decoded.value) << std::endl;
+            ++processed_;
+            store_offset(msg);
+            return;
+        }
+
+        const std::string_view reason = orders::to_string(decoded.reason);
+        out_ << tag_ << " dead letter at partition " << msg.partition() << " offset "
+             << msg.offset() << ": " << reason << ": " << decoded.detail << std::endl;
+        const auto failure = writer_.write(msg,
+                                           {{"dlq.reason", std::string(reason)},
+                                            {"dlq.detail", decoded.detail},
+                                            {"dlq.group", options_.group_id},
+                                            {"dlq.topic", msg.topic_name()},
+                                            {"dlq.partition", std::to_string(msg.partition())},
+                                            {"dlq.offset", std::to_string(msg.offset())}},
+                                           stop_);
+        if (!failure) {
+            ++dead_letters_;
+            backoff_.erase(msg.partition());
+            store_offset(msg);
+            return;
+        }
+        if (stop_.load()) {
+            // Not stored: the next member of the group reads this record again.
+            out_ << tag_ << " dead letter at partition " << msg.partition() << " offset "
+                 << msg.offset() << " not written before stopping: " << *failure << std::endl;
+            return;
+        }
+        schedule_retry(msg, *failure);
+    }
+
+    void store_offset(const RdKafka::Message& msg) {
+        std::unique_ptr<RdKafka::TopicPartition> tp(
+            RdKafka::TopicPartition::create(msg.topic_name(), msg.partition(), msg.offset() + 1));
+        std::vector<RdKafka::TopicPartition*> list{tp.get()};
+        RdKafka::ErrorCode err = consumer_.offsets_store(list);
+        if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
+        if (err != RdKafka::ERR_NO_ERROR) {
+            // Typically the partition was just revoked; its next owner reprocesses the record.
+            out_ << "Could not store offset " << msg.offset() + 1 << " for partition "
+                 << msg.partition() << ": " << RdKafka::err2str(err) << std::endl;
+        }
+    }
+
+    // Stops fetching the partition and rewinds it to the failed record, so nothing after it
+    // is processed (and its offset stored) before the dead letter is written.
+    void schedule_retry(const RdKafka::Message& msg, const std::string& failure) {
+        auto& backoff = backoff_[msg.partition()];
+        backoff = backoff.count() == 0 ? options_.retry_backoff
+                                       : std::min(backoff * 2, options_.retry_backoff_max);
+        out_ << tag_ << " could not dead-letter partition " << msg.partition() << " offset "
+             << msg.offset() << ": " << failure << "; retrying in " << backoff.count() << " ms"
+             << std::endl;
+        retries_[msg.partition()] = {msg.offset(), clock::now() + backoff};
+
+        std::unique_ptr<RdKafka::TopicPartition> tp(
+            RdKafka::TopicPartition::create(msg.topic_name(), msg.partition(), msg.offset()));
+        std::vector<RdKafka::TopicPartition*> list{tp.get()};
+        RdKafka::ErrorCode err = consumer_.pause(list);
+        if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
+        if (err != RdKafka::ERR_NO_ERROR) {
+            out_ << "Could not pause partition " << msg.partition() << ": " << RdKafka::err2str(err)
+                 << std::endl;
+        }
+    }
+
+    void resume_due_partitions() {
+        const auto now = clock::now();
+        for (auto it = retries_.begin(); it != retries_.end();) {
+            if (it->second.due > now) {
+                ++it;
+                continue;
+            }
+            std::unique_ptr<RdKafka::TopicPartition> tp(
+                RdKafka::TopicPartition::create(options_.topic, it->first, it->second.offset));
+            // Seek first: the fetch position may have run ahead of the failed record before
+            // the pause. Both are asynchronous and applied in this order.
+            RdKafka::ErrorCode err = consumer_.seek(*tp, 0);
+            std::vector<RdKafka::TopicPartition*> list{tp.get()};
+            if (err == RdKafka::ERR_NO_ERROR) err = consumer_.resume(list);
+            if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
+            if (err != RdKafka::ERR_NO_ERROR) {
+                // Usually the partition was revoked meanwhile; its next owner starts from the
+                // committed offset, which is not past the record.
+                out_ << "Could not resume partition " << it->first << " at offset "
+                     << it->second.offset << ": " << RdKafka::err2str(err) << std::endl;
+            }
+            it = retries_.erase(it);
+        }
+    }
+
+    const consumer_options& options_;
+    const orders::department department_;
+    const std::string tag_;
+    RdKafka::KafkaConsumer& consumer_;
+    dead_letter_writer& writer_;
+    const std::atomic<bool>& stop_;
+    std::ostream& out_;
+
+    std::int64_t received_ = 0;
+    std::int64_t processed_ = 0;
+    std::int64_t dead_letters_ = 0;
+    std::map<std::int32_t, pending_retry> retries_;              // by partition
+    std::map<std::int32_t, std::chrono::milliseconds> backoff_;  // by partition
+};
+
+}  // namespace
+
+int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
+                 std::ostream& out) {
+    if (options.group_id.empty()) {
+        out << "Consumer error: a consumer group id is required" << std::endl;
+        return 1;
+    }
+    const auto known = orders::department_for_group(options.group_id);
+    if (!known) {
+        out << "Warning: unknown consumer group \"" << options.group_id
+            << "\" (expected shipping-group, email-group or analytics-group); "
+               "processing orders as shipping"
+            << std::endl;
+    }
+    const orders::department department = known.value_or(orders::department::shipping);
+
+    std::string error;
+    auto conf = make_client_conf(options.kafka, client_kind::consumer,
+                                 {{"auto.offset.reset", "earliest"},
+                                  // We store each offset ourselves once its record is handled;
+                                  // auto-commit then commits only what was stored.
+                                  {"enable.auto.offset.store", "false"},
+                                  {"enable.auto.commit", "true"}},
+                                 error);
+    // The group id is an explicit option, so it wins over any group.id in the properties.
+    if (!conf || !set_property(*conf, "group.id", options.group_id, error)) {
+        out << "Consumer error: " << error << std::endl;
+        return 1;
+    }
+    auto writer = dead_letter_writer::create(options.kafka, options.dead_letter_topic,
+                                             options.dead_letter_timeout, error);
+    if (!writer) {
+        out << "Consumer error: " << error << std::endl;
+        return 1;
+    }
+    std::string errstr;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+        RdKafka::KafkaConsumer::create(conf.get(), errstr));
+    if (!consumer) {
+        out << "Consumer error: cannot create a Kafka consumer: " << errstr << std::endl;
+        return 1;
+    }
+    if (const auto err = consumer->subscribe({options.topic}); err != RdKafka::ERR_NO_ERROR) {
+        out << "Consumer error: cannot subscribe to " << options.topic << ": "
+            << RdKafka::err2str(err) << std::endl;
+        consumer->close();
+        return 1;
+    }
+    out << "Consumer " << options.group_id << " subscribed to " << options.topic << std::endl;
+
+    consumer_loop loop(options, department, *consumer, *writer, stop, out);
+    loop.run();
+
+    // Commits the stored offsets and leaves the group, so partitions move on at once.
+    if (const auto err = consumer->close(); err != RdKafka::ERR_NO_ERROR) {
+        out << "Consumer warning: close failed: " << RdKafka::err2str(err) << std::endl;
+    }
+    out << "Consumer " << options.group_id << " stopped: processed " << loop.processed()
+        << " orders, " << loop.dead_letters() << " dead letters" << std::endl;
+    return 0;
+}
+
+}  // namespace orderstream::kafka

@@ -1,0 +1,166 @@
+// Produce loop with delivery reports; reports arrive through poll()/flush() on this thread, so
+// all output comes from one thread.
+#include "kafka/producer_command.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include "kafka/client_config.hpp"
+#include "kafka/kafka_log.hpp"
+#include "kafka/order_id_lookup.hpp"
+#include "orders/order_generator.hpp"
+
+namespace orderstream::kafka {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// How often the stop flag is looked at while waiting.
+constexpr std::chrono::milliseconds stop_check_interval{100};
+
+class delivery_reporter : public RdKafka::DeliveryReportCb {
+public:
+    explicit delivery_reporter(std::ostream& out) : out_(out) {}
+
+    void dr_cb(RdKafka::Message& message) override {
+        const std::string id = message.key() ? *message.key() : std::string("?");
+        if (message.err() != RdKafka::ERR_NO_ERROR) {
+            ++failed_;
+            out_ << "Delivery failed for order " << id << ": " << message.errstr() << std::endl;
+        } else {
+            ++delivered_;
+            out_ << "Delivered order " << id << " to " << message.topic_name() << " ["
+                 << message.partition() << "] at offset " << message.offset() << std::endl;
+        }
+    }
+
+    std::int64_t delivered() const { return delivered_; }
+    std::int64_t failed() const { return failed_; }
+
+private:
+    std::ostream& out_;
+    std::int64_t delivered_ = 0;
+    std::int64_t failed_ = 0;
+};
+
+std::int64_t choose_first_id(const producer_options& options) {
+    if (options.first_order_id) return *options.first_order_id;
+    const auto found =
+        find_highest_order_id(options.kafka, options.topic, options.id_lookup_timeout);
+    if (found.error) {
+        kafka_log()->warn("could not read the last order id from topic {}: {}", options.topic,
+                          *found.error);
+    }
+    if (found.highest_id) return *found.highest_id + 1;
+    if (found.error) {
+        kafka_log()->warn("starting at order {}; ids may repeat ones already in {}",
+                          orders::default_first_order_id, options.topic);
+    }
+    return orders::default_first_order_id;
+}
+
+}  // namespace
+
+int run_producer(const producer_options& options, const std::atomic<bool>& stop,
+                 std::ostream& out) {
+    // Declared before the producer so that it outlives it: librdkafka may call it until then.
+    delivery_reporter reporter(out);
+
+    std::string error;
+    auto conf = make_client_conf(
+        options.kafka, client_kind::producer,
+        // Idempotence implies acks=all and keeps retries from
+        // duplicating or reordering orders.
+        {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}}, error);
+    if (!conf || !set_callback(*conf, "dr_cb", &reporter, error)) {
+        out << "Producer error: " << error << std::endl;
+        return 1;
+    }
+    std::string errstr;
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), errstr));
+    if (!producer) {
+        out << "Producer error: cannot create a Kafka producer: " << errstr << std::endl;
+        return 1;
+    }
+
+    const std::int64_t first_id = choose_first_id(options);
+    orders::order_generator generator(options.seed.value_or(std::random_device{}()), first_id);
+    out << "Producer started: sending "
+        << (options.num_orders > 0 ? std::to_string(options.num_orders) : std::string("orders"))
+        << " to " << options.topic << " from order #" << first_id << std::endl;
+
+    const auto delay = std::chrono::duration_cast<clock::duration>(
+        std::chrono::duration<double>(std::max(options.delay_seconds, 0.0)));
+    std::int64_t accepted = 0;  // handed to librdkafka; each gets exactly one delivery report
+    std::int64_t rejected = 0;  // refused by produce() itself
+    std::int64_t abandoned =
+        0;  // never handed over because we were stopped while the queue was full
+    std::int64_t sent = 0;
+
+    while (!stop.load() && (options.num_orders <= 0 || sent < options.num_orders)) {
+        std::string fatal;
+        if (producer->fatal_error(fatal) != RdKafka::ERR_NO_ERROR) {
+            out << "Producer error: fatal Kafka error, stopping: " << fatal << std::endl;
+            break;
+        }
+
+        const orders::order o = generator.next(std::chrono::system_clock::now());
+        ++sent;
+        out << "Order #" << o.order_id << " from " << o.user << std::endl;
+        out << "  Items: " << orders::join_items(o.items) << std::endl;
+        out << "  Total: $" << orders::format_amount(o.total) << std::endl;
+
+        const std::string key = std::to_string(o.order_id);
+        const std::string value = orders::to_json(o);
+        RdKafka::ErrorCode err;
+        for (;;) {
+            err = producer->produce(options.topic, RdKafka::Topic::PARTITION_UA,
+                                    RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                                    value.size(), key.data(), key.size(), 0, nullptr);
+            if (err != RdKafka::ERR__QUEUE_FULL || stop.load()) break;
+            // The local queue is full: serve delivery reports to make room, then try again.
+            producer->poll(static_cast<int>(stop_check_interval.count()));
+        }
+        if (err == RdKafka::ERR_NO_ERROR) {
+            ++accepted;
+        } else if (err == RdKafka::ERR__QUEUE_FULL) {
+            ++abandoned;
+            out << "Order " << o.order_id << " not sent: stopped while the send queue was full"
+                << std::endl;
+        } else {
+            ++rejected;
+            out << "Delivery failed for order " << o.order_id << ": " << RdKafka::err2str(err)
+                << std::endl;
+        }
+
+        if (options.num_orders > 0 && sent >= options.num_orders) break;
+        // Wait between orders while serving delivery reports, so they print promptly.
+        const auto until = clock::now() + delay;
+        do {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+            producer->poll(static_cast<int>(
+                std::clamp<long long>(left.count(), 0, stop_check_interval.count())));
+        } while (!stop.load() && clock::now() < until);
+    }
+
+    const RdKafka::ErrorCode flush_err =
+        producer->flush(static_cast<int>(options.flush_timeout.count()));
+    const std::int64_t failed = reporter.failed() + rejected;
+    const std::int64_t undelivered =
+        accepted - reporter.delivered() - reporter.failed() + abandoned;
+    if (flush_err != RdKafka::ERR_NO_ERROR) {
+        out << "Producer warning: flush did not complete within " << options.flush_timeout.count()
+            << " ms: " << RdKafka::err2str(flush_err) << std::endl;
+    }
+    out << "Producer stopped: " << reporter.delivered() << " delivered, " << failed << " failed, "
+        << undelivered << " undelivered" << std::endl;
+    return failed == 0 && undelivered == 0 ? 0 : 1;
+}
+
+}  // namespace orderstream::kafka
