@@ -1,0 +1,40 @@
+// The JSON form of an order and the timestamp format.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "orders/order.hpp"
+
+using namespace orderstream::orders;
+
+TEST_CASE("to_json writes exactly the documented fields in order", "[order]") {
+    order o{1001,  "alice_smith", "2026-11-24T18:12:49.123Z", {"Wireless Mouse", "USB-C Cable"},
+            42.98, "pending"};
+    const std::string text = to_json(o);
+    CHECK(text == R"({"order_id":1001,"user":"alice_smith","timestamp":"2026-11-24T18:12:49.123Z",)"
+                  R"("items":["Wireless Mouse","USB-C Cable"],"total":42.98,"status":"pending"})");
+
+    const auto j = nlohmann::json::parse(text);
+    CHECK(j.size() == 6);
+    CHECK(j["order_id"].is_number_integer());
+    CHECK(j["total"].is_number());
+}
+
+TEST_CASE("to_json rounds the total to two decimals", "[order]") {
+    order o{7, "bob_jones", "2026-01-01T00:00:00.000Z", {"Desk Lamp"}, 34.98999999, "pending"};
+    CHECK(nlohmann::json::parse(to_json(o))["total"].get<double>() == 34.99);
+}
+
+TEST_CASE("format_timestamp is ISO-8601 UTC with milliseconds", "[order]") {
+    using namespace std::chrono;
+    const system_clock::time_point t{milliseconds(1795544969123LL)};
+    CHECK(format_timestamp(t) == "2026-11-24T18:29:29.123Z");
+    CHECK(format_timestamp(system_clock::time_point{}) == "1970-01-01T00:00:00.000Z");
+}
+
+TEST_CASE("format_amount and join_items", "[order]") {
+    CHECK(format_amount(42.98) == "42.98");
+    CHECK(format_amount(45.0) == "45.00");
+    CHECK(join_items({"A", "B", "C"}) == "A, B, C");
+    CHECK(join_items({}) == "");
+}
