@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -266,9 +267,14 @@ void finalize(daemon_config& config) {
     if (const char* token = std::getenv("ORDERSTREAM_TOKEN"); token && *token) {
         config.http.token = token;
     } else if (!config.http.token_file.empty()) {
+        std::error_code error;
+        if (!std::filesystem::is_regular_file(config.http.token_file, error))
+            fail("http.token_file", "\"" + config.http.token_file + "\" is not a readable file");
         std::ifstream file(config.http.token_file);
         if (!file) fail("http.token_file", "cannot read \"" + config.http.token_file + "\"");
-        std::getline(file, config.http.token);
+        char line[1024] = {};
+        file.getline(line, sizeof line);  // a token is one short line; bound what we read
+        config.http.token = line;
         while (!config.http.token.empty() && std::isspace(static_cast<unsigned char>(config.http.token.back())))
             config.http.token.pop_back();
         if (config.http.token.empty()) fail("http.token_file", "the file's first line is empty");
