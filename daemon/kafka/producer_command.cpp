@@ -22,6 +22,7 @@ using clock = std::chrono::steady_clock;
 
 // How often the stop flag is looked at while waiting.
 constexpr std::chrono::milliseconds stop_check_interval{100};
+constexpr double max_delay_seconds = 24 * 3600;
 
 class delivery_reporter : public RdKafka::DeliveryReportCb {
 public:
@@ -90,16 +91,18 @@ int run_producer(const producer_options& options, const std::atomic<bool>& stop,
 
     const std::int64_t first_id = choose_first_id(options);
     orders::order_generator generator(options.seed.value_or(std::random_device{}()), first_id);
-    out << "Producer started: sending "
-        << (options.num_orders > 0 ? std::to_string(options.num_orders) : std::string("orders"))
-        << " to " << options.topic << " from order #" << first_id << std::endl;
+    out << "Producer started: topic " << options.topic << ", first order #" << first_id << ", "
+        << (options.num_orders > 0 ? std::to_string(options.num_orders) + " orders"
+                                   : std::string("until stopped"))
+        << std::endl;
 
+    // Clamped so that an absurd delay cannot overflow the clock's integer duration.
     const auto delay = std::chrono::duration_cast<clock::duration>(
-        std::chrono::duration<double>(std::max(options.delay_seconds, 0.0)));
+        std::chrono::duration<double>(std::clamp(options.delay_seconds, 0.0, max_delay_seconds)));
     std::int64_t accepted = 0;  // handed to librdkafka; each gets exactly one delivery report
     std::int64_t rejected = 0;  // refused by produce() itself
-    std::int64_t abandoned =
-        0;  // never handed over because we were stopped while the queue was full
+    // Never handed over because we were stopped while the local queue was full.
+    std::int64_t abandoned = 0;
     std::int64_t sent = 0;
 
     while (!stop.load() && (options.num_orders <= 0 || sent < options.num_orders)) {
