@@ -15,6 +15,7 @@
 #include "capture/output_store.hpp"
 #include "http/listener.hpp"
 #include "http/router.hpp"
+#include "http/stream_hub.hpp"
 #include "kafka/client_options.hpp"
 #include "kafka/embedded_cluster.hpp"
 #include "kafka/topic_admin.hpp"
@@ -70,6 +71,9 @@ int run_daemon(const config::daemon_config& config) {
     supervision::supervisor supervisor(io, config.processes, store, options);
 
     http::router router(store, supervisor, config.http.web_root);
+    http::stream_hub hub(io, store);
+    store.on_change([&hub] { hub.changed(); });
+    router.set_stream_hub(&hub);
     http::session_limits limits{config.http.max_header_bytes, config.http.max_body_bytes,
                                 millis(config.http.read_timeout_seconds)};
     boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.http.host),
@@ -104,6 +108,7 @@ int run_daemon(const config::daemon_config& config) {
     });
     supervisor.on_state_change([&](const supervision::supervised_process&, supervision::process_state) {
         notifier.update(running_count() == supervisor.processes().size());
+        hub.set_processes(http::processes_json(supervisor));
     });
     notifier.start();
 

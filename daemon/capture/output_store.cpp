@@ -7,7 +7,7 @@ namespace orderstream::capture {
 
 output_store::output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines) {
     terminals_.reserve(terminal_names.size());
-    for (const auto& name : terminal_names) terminals_.push_back({name, ring_buffer(ring_lines), 0});
+    for (const auto& name : terminal_names) terminals_.push_back({name, ring_buffer(ring_lines), 0, 0});
 }
 
 std::optional<std::size_t> output_store::find(std::string_view terminal_name) const {
@@ -20,12 +20,21 @@ void output_store::append(std::size_t index, std::string_view line) {
     terminal& t = terminals_[index];
     t.lines.append(++last_seq_, now_hms(), line);
     ++t.captured;
+    if (listener_) listener_();
 }
 
-void output_store::clear(std::size_t index) { terminals_[index].lines.clear(); }
+void output_store::clear(std::size_t index) {
+    terminals_[index].lines.clear();
+    ++terminals_[index].clears;
+    if (listener_) listener_();
+}
 
 void output_store::clear_all() {
-    for (auto& t : terminals_) t.lines.clear();
+    for (auto& t : terminals_) {
+        t.lines.clear();
+        ++t.clears;
+    }
+    if (listener_) listener_();
 }
 
 // Formatting local time costs a localtime_r call; do it once per second, not once per line.

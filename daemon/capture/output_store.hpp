@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ struct terminal {
     std::string name;
     ring_buffer lines;
     std::uint64_t captured = 0;  // lines appended since start
+    std::uint64_t clears = 0;    // times it was cleared, so readers can tell
 };
 
 // Lives on the daemon's event loop thread; not thread-safe by design (no locks on the hot path).
@@ -31,11 +33,14 @@ public:
     const std::vector<terminal>& terminals() const { return terminals_; }
     // The sequence number of the newest line appended (0 before the first).
     std::uint64_t last_seq() const { return last_seq_; }
+    // Called after every append and clear; it must be cheap (it runs once per captured line).
+    void on_change(std::function<void()> listener) { listener_ = std::move(listener); }
 
 private:
     const char (&now_hms())[9];
 
     std::vector<terminal> terminals_;
+    std::function<void()> listener_;
     std::uint64_t last_seq_ = 0;
     std::time_t cached_second_ = -1;
     char cached_hms_[9] = {};

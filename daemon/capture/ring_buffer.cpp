@@ -19,6 +19,7 @@ void ring_buffer::append(std::uint64_t seq, const char (&timestamp)[9], std::str
         slot = head_;
         head_ = (head_ + 1) % slots_.size();
         ++dropped_;
+        last_dropped_seq_ = slots_[slot].seq;
     }
     line_entry& entry = slots_[slot];
     entry.seq = seq;

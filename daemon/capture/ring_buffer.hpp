@@ -29,6 +29,9 @@ public:
     std::size_t capacity() const { return slots_.size(); }
     // Lines pushed out by newer ones since start (clear() does not count as dropping).
     std::uint64_t dropped() const { return dropped_; }
+    // The sequence number of the newest line pushed out (0 if none): a reader that has not seen
+    // lines up to it has missed some.
+    std::uint64_t last_dropped_seq() const { return last_dropped_seq_; }
     // i = 0 is the oldest line still held.
     const line_entry& at(std::size_t i) const { return slots_[(head_ + i) % slots_.size()]; }
     // Index of the first line with seq > since (size() when none).
@@ -39,6 +42,7 @@ private:
     std::size_t head_ = 0;  // oldest
     std::size_t size_ = 0;
     std::uint64_t dropped_ = 0;
+    std::uint64_t last_dropped_seq_ = 0;
 };
 
 }  // namespace orderstream::capture

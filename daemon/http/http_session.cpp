@@ -1,12 +1,16 @@
 // One HTTP connection; see http_session.hpp.
 #include "http/http_session.hpp"
 
+#include <charconv>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/request_target.hpp"
+#include "http/sse_session.hpp"
 #include "log/logger.hpp"
 
 namespace orderstream::http {
@@ -49,7 +53,55 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
                           "request body is larger than http.max_body_bytes");
     if (ec)
         return send_error(beast_http::status::bad_request, "malformed HTTP request: " + ec.message());
-    send(router_.handle(parser_->get()));
+    auto& req = parser_->get();
+    if (req.method() == beast_http::verb::get && router_.hub() && is_stream_request(req)) return start_stream(req);
+    send(router_.handle(req));
+}
+
+bool http_session::is_stream_request(const request& req) {
+    auto target = req.target();
+    return target == "/api/stream" || target.starts_with("/api/stream?");
+}
+
+// Hands the connection over to an sse_session, which owns it from now on.
+void http_session::start_stream(const request& req) {
+    if (auto refusal = router_.check_access(req)) {
+        router_.record(refusal->result_int());
+        return send(std::move(*refusal));
+    }
+    auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
+    std::string since_text;
+    if (auto last_event_id = req.find("Last-Event-ID"); last_event_id != req.end())
+        since_text = std::string(last_event_id->value());
+    else if (auto since = target ? target->param("since") : std::nullopt)
+        since_text = *since;
+    std::uint64_t since = 0;
+    if (!since_text.empty()) {
+        auto [end, error] = std::from_chars(since_text.data(), since_text.data() + since_text.size(), since);
+        if (error != std::errc() || end != since_text.data() + since_text.size())
+            return send_error(beast_http::status::bad_request, "Last-Event-ID and since must be sequence numbers");
+    }
+    auto strip = target ? target->param("strip_ansi") : std::nullopt;
+    bool plain = strip && *strip != "0" && *strip != "false";
+
+    response head{beast_http::status::ok, 11};
+    add_security_headers(head);
+    head.set(beast_http::field::content_type, "text/event-stream; charset=utf-8");
+    head.set(beast_http::field::cache_control, "no-store");
+    head.set("X-Accel-Buffering", "no");  // reverse proxies: do not buffer the stream
+    std::string text = "HTTP/1.1 200 OK\r\n";
+    for (const auto& field : head) {
+        text.append(field.name_string().data(), field.name_string().size());
+        text += ": ";
+        text.append(field.value().data(), field.value().size());
+        text += "\r\n";
+    }
+    text += "\r\n";
+    router_.record(200);
+    stream_.expires_never();
+    std::make_shared<sse_session>(std::move(stream_), *router_.hub(), since, plain, std::move(text),
+                                  limits_.read_timeout, std::move(slot_))
+        ->start();
 }
 
 void http_session::send_error(beast_http::status status, std::string_view message) {

@@ -31,6 +31,8 @@ public:
 
 private:
     void do_read();
+    static bool is_stream_request(const request& req);
+    void start_stream(const request& req);
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void send(response res);
     void send_error(boost::beast::http::status status, std::string_view message);

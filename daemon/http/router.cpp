@@ -6,14 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "http/json_writer.hpp"
+#include "http/outputs_json.hpp"
+#include "http/stream_hub.hpp"
 #include "http/request_target.hpp"
 
 namespace orderstream::http {
 namespace beast_http = boost::beast::http;
 using beast_http::status;
 using beast_http::verb;
-
-namespace {
 
 void add_security_headers(response& res) {
     res.set(beast_http::field::server, "orderstream/" ORDERSTREAM_VERSION);
@@ -24,6 +24,8 @@ void add_security_headers(response& res) {
     res.set("Referrer-Policy", "no-referrer");
     res.set("X-Frame-Options", "DENY");
 }
+
+namespace {
 
 response make_response(status code, std::string body, std::string_view content_type, unsigned version) {
     response res{code, version};
@@ -47,22 +49,6 @@ response method_not_allowed(std::string_view allow, unsigned version) {
 }
 
 bool is_read(verb method) { return method == verb::get || method == verb::head; }
-
-void append_line(std::string& out, const capture::line_entry& entry, bool with_seq, bool plain,
-                 std::string& scratch) {
-    out.append(with_seq ? "{\"seq\":" : "{");
-    if (with_seq) {
-        char digits[24];
-        auto end = std::to_chars(digits, digits + sizeof digits, entry.seq).ptr;
-        out.append(digits, end);
-        out.append(",");
-    }
-    out.append("\"timestamp\":\"");
-    out.append(entry.timestamp, 8);
-    out.append("\",\"line\":");
-    append_json_string(out, plain ? strip_ansi(entry.text, scratch) : std::string_view(entry.text));
-    out.push_back('}');
-}
 
 }  // namespace
 
@@ -95,14 +81,8 @@ response router::route(const request& req) {
     if (!target) return error_response(status::bad_request, "malformed request target", version);
     auto segments = target->segments();
     bool protected_path = (!segments.empty() && segments[0] == "api") || target->path == "/metrics";
-    if (protected_path) {
-        if (!policy_) return error_response(status::service_unavailable, "starting up", version);
-        if (auto refusal = policy_->check(req, req.method() != verb::get && req.method() != verb::head)) {
-            auto res = error_response(refusal->status, refusal->message, version);
-            if (refusal->status == status::unauthorized) res.set(beast_http::field::www_authenticate, "Bearer");
-            return res;
-        }
-    }
+    if (protected_path)
+        if (auto refusal = check_access(req)) return std::move(*refusal);
 
     if (!segments.empty() && segments[0] == "api") {
         if (segments.size() == 2 && segments[1] == "outputs") {
@@ -112,6 +92,11 @@ response router::route(const request& req) {
         if (segments.size() >= 2 && segments.size() <= 3 && segments[1] == "clear") {
             if (req.method() != verb::post) return method_not_allowed("POST", version);
             return clear(segments);
+        }
+        if (segments.size() == 2 && segments[1] == "stream") {
+            // GET is taken over by the session (http_session) before it reaches the router.
+            if (req.method() != verb::get) return method_not_allowed("GET", version);
+            return error_response(status::not_found, "the push stream is not available", version);
         }
         if (segments.size() == 2 && segments[1] == "processes") {
             if (!is_read(req.method())) return method_not_allowed("GET", version);
@@ -144,6 +129,15 @@ response router::route(const request& req) {
     return res;
 }
 
+std::optional<response> router::check_access(const request& req) {
+    if (!policy_) return error_response(status::service_unavailable, "starting up", req.version());
+    auto refusal = policy_->check(req, req.method() != verb::get && req.method() != verb::head);
+    if (!refusal) return std::nullopt;
+    auto res = error_response(refusal->status, refusal->message, req.version());
+    if (refusal->status == status::unauthorized) res.set(beast_http::field::www_authenticate, "Bearer");
+    return res;
+}
+
 response router::outputs(const request& req, const request_target& target) {
     unsigned version = req.version();
     std::optional<std::uint64_t> since;
@@ -157,44 +151,11 @@ response router::outputs(const request& req, const request_target& target) {
     auto strip = target.param("strip_ansi");
     bool plain = strip && *strip != "0" && *strip != "false";
 
-    std::string out, scratch;
-    const auto& terminals = store_.terminals();
-    std::size_t estimate = 64;
-    for (const auto& t : terminals) estimate += t.lines.size() * 96;
-    out.reserve(estimate);
-
-    // The reference shape, {"producer":[{"timestamp","line"}...],...}, for scripts; with
-    // ?since=SEQ only newer lines, each with its seq, plus what the rings have dropped.
-    if (since) {
-        out.append("{\"seq\":");
-        out.append(std::to_string(store_.last_seq()));
-        out.append(",\"terminals\":{");
-    } else {
-        out.push_back('{');
-    }
-    for (std::size_t i = 0; i < terminals.size(); ++i) {
-        const auto& t = terminals[i];
-        if (i) out.push_back(',');
-        append_json_string(out, t.name);
-        out.append(":[");
-        std::size_t first = since ? t.lines.first_after(*since) : 0;
-        for (std::size_t k = first; k < t.lines.size(); ++k) {
-            if (k != first) out.push_back(',');
-            append_line(out, t.lines.at(k), since.has_value(), plain, scratch);
-        }
-        out.push_back(']');
-    }
-    if (since) {
-        out.append("},\"dropped\":{");
-        for (std::size_t i = 0; i < terminals.size(); ++i) {
-            if (i) out.push_back(',');
-            append_json_string(out, terminals[i].name);
-            out.push_back(':');
-            out.append(std::to_string(terminals[i].lines.dropped()));
-        }
-        out.push_back('}');
-    }
-    out.push_back('}');
+    std::string out;
+    if (since)
+        write_outputs_since(store_, *since, plain, out);
+    else
+        write_outputs(store_, plain, out);
     return json_response(std::move(out), version);
 }
 
@@ -210,9 +171,9 @@ response router::clear(const std::vector<std::string_view>& segments) {
     return json_response(nlohmann::json{{"cleared", segments[2]}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 11);
 }
 
-response router::processes() const {
+std::string processes_json(const supervision::supervisor& supervisor) {
     auto list = nlohmann::json::array();
-    for (const auto& process : supervisor_.processes()) {
+    for (const auto& process : supervisor.processes()) {
         nlohmann::json item{{"name", process->config().name},
                             {"terminal", process->config().terminal},
                             {"state", supervision::to_string(process->state())},
@@ -225,8 +186,10 @@ response router::processes() const {
         item["last_exit"] = last_exit ? nlohmann::json(*last_exit) : nlohmann::json(nullptr);
         list.push_back(std::move(item));
     }
-    return json_response(list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 11);
+    return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+response router::processes() const { return json_response(processes_json(supervisor_), 11); }
 
 response router::process_action(std::string_view name, std::string_view action) {
     auto* process = supervisor_.find(name);
@@ -288,6 +251,10 @@ response router::metrics() const {
         std::string code_text = std::to_string(code);
         out.sample("orderstream_http_responses_total", {{"code", code_text}}, static_cast<double>(count));
     }
+    out.family("orderstream_stream_clients", "gauge", "Clients connected to the push stream (/api/stream).");
+    out.sample("orderstream_stream_clients", hub_ ? hub_->clients() : 0);
+    out.family("orderstream_stream_events_total", "counter", "Events sent to push stream clients.");
+    out.sample("orderstream_stream_events_total", hub_ ? hub_->events_sent() : 0);
     for (const auto& source : metrics_sources_) source(out);
     auto res = make_response(status::ok, out.take(), "text/plain; version=0.0.4; charset=utf-8", 11);
     res.set(beast_http::field::cache_control, "no-store");

@@ -20,6 +20,13 @@ namespace orderstream::http {
 using request = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
+class stream_hub;
+
+// Content-Security-Policy, nosniff, Referrer-Policy and friends: on every response.
+void add_security_headers(response& res);
+// The /api/processes JSON.
+std::string processes_json(const supervision::supervisor& supervisor);
+
 // A JSON {"error": message} response with the security headers.
 response error_response(boost::beast::http::status status, std::string_view message,
                         unsigned version = 11, bool keep_alive = false);
@@ -38,6 +45,11 @@ public:
     void set_readiness_probe(std::function<std::optional<std::string>()> probe) {
         readiness_probe_ = std::move(probe);
     }
+    // The access check of the API, for requests the session handles itself (the stream):
+    // a refusal to send, or nullopt.
+    std::optional<response> check_access(const request& req);
+    void set_stream_hub(stream_hub* hub) { hub_ = hub; }
+    stream_hub* hub() const { return hub_; }
     // Counts a response the session sent without the router (431, 413, 503, 400).
     void record(unsigned status) { ++responses_by_status_[status]; }
 
@@ -57,6 +69,7 @@ private:
     std::vector<std::function<void(prometheus_writer&)>> metrics_sources_;
     std::function<std::optional<std::string>()> readiness_probe_;
     std::map<unsigned, std::uint64_t> responses_by_status_;
+    stream_hub* hub_ = nullptr;
 };
 
 }  // namespace orderstream::http
