@@ -9,7 +9,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "app/systemd_notifier.hpp"
 #include "capture/output_store.hpp"
@@ -18,8 +20,10 @@
 #include "http/stream_hub.hpp"
 #include "kafka/client_options.hpp"
 #include "kafka/embedded_cluster.hpp"
+#include "kafka/pipeline_observer.hpp"
 #include "kafka/topic_admin.hpp"
 #include "log/logger.hpp"
+#include "pipeline/pipeline_state.hpp"
 #include "supervision/supervisor.hpp"
 
 namespace orderstream::app {
@@ -27,6 +31,21 @@ namespace {
 
 std::chrono::milliseconds millis(double seconds) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The consumer groups the configured processes run ("consume GROUP ..."), to watch their lag.
+std::vector<std::string> consumer_groups(const std::vector<config::process_config>& processes) {
+    std::vector<std::string> groups;
+    for (const auto& process : processes)
+        if (process.command.empty() && process.args.size() >= 2 && process.args[0] == "consume")
+            groups.push_back(process.args[1]);
+    return groups;
 }
 
 std::string join_properties(const std::vector<std::pair<std::string, std::string>>& properties) {
@@ -74,6 +93,27 @@ int run_daemon(const config::daemon_config& config) {
     http::stream_hub hub(io, store);
     store.on_change([&hub] { hub.changed(); });
     router.set_stream_hub(&hub);
+
+    // The Kafka view: a thread reads the topics and metadata, the loop owns the state.
+    pipeline::pipeline_state pipeline(consumer_groups(config.processes), embedded != nullptr);
+    router.set_pipeline(&pipeline);
+    kafka::pipeline_observer observer(kafka_options, consumer_groups(config.processes),
+                                      [&io, &pipeline](pipeline::observation report) {
+                                          boost::asio::post(io, [&pipeline, report = std::move(report)]() mutable {
+                                              pipeline.apply(std::move(report), now_ms());
+                                          });
+                                      });
+    boost::asio::steady_timer tick(io);
+    std::function<void()> do_tick = [&] {
+        tick.expires_after(std::chrono::seconds(1));
+        tick.async_wait([&](const boost::system::error_code& ec) {
+            if (ec) return;
+            pipeline.tick(now_ms());
+            hub.set_metrics(pipeline.live_json());
+            do_tick();
+        });
+    };
+    do_tick();
     http::session_limits limits{config.http.max_header_bytes, config.http.max_body_bytes,
                                 millis(config.http.read_timeout_seconds)};
     boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.http.host),
@@ -103,8 +143,11 @@ int run_daemon(const config::daemon_config& config) {
         return running;
     };
     systemd_notifier notifier(io, [&] {
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.0f", pipeline.orders_per_second());
         return std::to_string(running_count()) + "/" + std::to_string(supervisor.processes().size()) +
-               " children running; " + std::to_string(store.last_seq()) + " lines captured";
+               " children running; " + rate + " orders/s; total lag " + std::to_string(pipeline.total_lag()) +
+               (pipeline.cluster_seen() && !pipeline.cluster_reachable() ? "; Kafka unreachable" : "");
     });
     supervisor.on_state_change([&](const supervision::supervised_process&, supervision::process_state) {
         notifier.update(running_count() == supervisor.processes().size());
@@ -126,6 +169,7 @@ int run_daemon(const config::daemon_config& config) {
                 supervisor.stop_all([&] {
                     logger->info("all children stopped; exiting");
                     listener->stop();
+                    tick.cancel();
                     io.stop();
                 });
             } else {
@@ -137,6 +181,7 @@ int run_daemon(const config::daemon_config& config) {
     signals.async_wait(on_signal);
 
     supervisor.start_all();
+    observer.start();
     io.run();
     return 0;
 }

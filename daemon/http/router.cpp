@@ -93,6 +93,11 @@ response router::route(const request& req) {
             if (req.method() != verb::post) return method_not_allowed("POST", version);
             return clear(segments);
         }
+        if (segments[1] == "cluster" || segments[1] == "groups" || segments[1] == "orders" ||
+            segments[1] == "dead-letters" || (segments.size() == 3 && segments[1] == "metrics" && segments[2] == "history")) {
+            if (!is_read(req.method())) return method_not_allowed("GET", version);
+            return pipeline_view(segments, version);
+        }
         if (segments.size() == 2 && segments[1] == "stream") {
             // GET is taken over by the session (http_session) before it reaches the router.
             if (req.method() != verb::get) return method_not_allowed("GET", version);
@@ -211,6 +216,27 @@ response router::process_action(std::string_view name, std::string_view action) 
                          11);
 }
 
+response router::pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const {
+    if (!pipeline_) return error_response(status::service_unavailable, "the Kafka view is not running", version);
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+    std::string_view what = segments[1];
+    if (segments.size() == 2 && what == "cluster") return json_response(pipeline_->cluster_json(), version);
+    if (segments.size() == 2 && what == "groups") return json_response(pipeline_->groups_json(now), version);
+    if (segments.size() == 2 && what == "dead-letters") return json_response(pipeline_->dead_letters_json(), version);
+    if (segments.size() == 3 && what == "metrics") return json_response(pipeline_->history_json(), version);
+    if (segments.size() == 3 && what == "orders") {
+        std::int64_t id = 0;
+        auto text = segments[2];
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (error != std::errc() || end != text.data() + text.size())
+            return error_response(status::bad_request, "an order id is a whole number, e.g. /api/orders/1001", version);
+        if (auto trace = pipeline_->order_json(id, now)) return json_response(std::move(*trace), version);
+        return error_response(status::not_found, "order " + std::string(text) + " has not been seen (yet)", version);
+    }
+    return error_response(status::not_found, "no such API endpoint", version);
+}
+
 response router::readiness() const {
     std::vector<std::string> reasons;
     for (const auto& process : supervisor_.processes())
@@ -218,6 +244,8 @@ response router::readiness() const {
             reasons.push_back(process->config().name + " is " + std::string(supervision::to_string(process->state())));
     if (readiness_probe_)
         if (auto reason = readiness_probe_()) reasons.push_back(*reason);
+    if (pipeline_ && !pipeline_->cluster_reachable())
+        reasons.push_back(pipeline_->cluster_seen() ? "the Kafka cluster is unreachable" : "the Kafka cluster has not answered yet");
     if (reasons.empty()) return json_response(R"({"status":"ready"})", 11);
     auto res = make_response(status::service_unavailable,
                              nlohmann::json{{"status", "not ready"}, {"reasons", reasons}}.dump(
@@ -255,6 +283,7 @@ response router::metrics() const {
     out.sample("orderstream_stream_clients", hub_ ? hub_->clients() : 0);
     out.family("orderstream_stream_events_total", "counter", "Events sent to push stream clients.");
     out.sample("orderstream_stream_events_total", hub_ ? hub_->events_sent() : 0);
+    if (pipeline_) pipeline_->write_metrics(out);
     for (const auto& source : metrics_sources_) source(out);
     auto res = make_response(status::ok, out.take(), "text/plain; version=0.0.4; charset=utf-8", 11);
     res.set(beast_http::field::cache_control, "no-store");

@@ -12,6 +12,7 @@
 #include "capture/output_store.hpp"
 #include "http/access_policy.hpp"
 #include "http/prometheus_writer.hpp"
+#include "pipeline/pipeline_state.hpp"
 #include "http/static_files.hpp"
 #include "supervision/supervisor.hpp"
 
@@ -49,6 +50,9 @@ public:
     // a refusal to send, or nullopt.
     std::optional<response> check_access(const request& req);
     void set_stream_hub(stream_hub* hub) { hub_ = hub; }
+    // The Kafka view (cluster, groups, order traces, history, dead letters); without it those
+    // endpoints answer 503.
+    void set_pipeline(const pipeline::pipeline_state* pipeline) { pipeline_ = pipeline; }
     stream_hub* hub() const { return hub_; }
     // Counts a response the session sent without the router (431, 413, 503, 400).
     void record(unsigned status) { ++responses_by_status_[status]; }
@@ -60,6 +64,7 @@ private:
     response processes() const;
     response process_action(std::string_view name, std::string_view action);
     response metrics() const;
+    response pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const;
     response readiness() const;
 
     capture::output_store& store_;
@@ -70,6 +75,7 @@ private:
     std::function<std::optional<std::string>()> readiness_probe_;
     std::map<unsigned, std::uint64_t> responses_by_status_;
     stream_hub* hub_ = nullptr;
+    const pipeline::pipeline_state* pipeline_ = nullptr;
 };
 
 }  // namespace orderstream::http

@@ -1,0 +1,202 @@
+// The Kafka observer thread; see pipeline_observer.hpp.
+#include "kafka/pipeline_observer.hpp"
+
+#include <memory>
+#include <set>
+
+#include <librdkafka/rdkafkacpp.h>
+#include <nlohmann/json.hpp>
+
+#include "capture/line_assembler.hpp"
+#include "kafka/client_config.hpp"
+#include "log/logger.hpp"
+#include "orders/order_decoder.hpp"
+
+namespace orderstream::kafka {
+namespace {
+
+using clock = std::chrono::steady_clock;
+constexpr auto metadata_interval = std::chrono::seconds(2);
+constexpr auto report_interval = std::chrono::milliseconds(200);
+constexpr int request_timeout_ms = 3000;
+
+std::string header(RdKafka::Message& message, const char* name) {
+    RdKafka::Headers* headers = message.headers();
+    if (!headers) return "";
+    auto found = headers->get_last(name);
+    if (found.err() != RdKafka::ERR_NO_ERROR || !found.value()) return "";
+    return std::string(static_cast<const char*>(found.value()), found.value_size());
+}
+
+std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const client_options& options, const std::string& group,
+                                                      std::string& error) {
+    property_list defaults{{"enable.auto.commit", "false"},
+                           {"enable.partition.eof", "false"},
+                           {"client.id", "orderstream-observer"},
+                           {"allow.auto.create.topics", "false"}};
+    // The C++ consumer needs a group.id even when it only assigns partitions and never commits.
+    defaults.emplace_back("group.id", group.empty() ? "orderstream-observer" : group);
+    auto conf = make_client_conf(options, client_kind::consumer, defaults, error);
+    if (!conf) return nullptr;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    return consumer;
+}
+
+// Reads the cluster's metadata; on failure `snapshot.reachable` is false with the reason.
+pipeline::cluster_snapshot read_cluster(RdKafka::KafkaConsumer& consumer) {
+    pipeline::cluster_snapshot snapshot;
+    RdKafka::Metadata* raw = nullptr;
+    auto err = consumer.metadata(true, nullptr, &raw, request_timeout_ms);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (err != RdKafka::ERR_NO_ERROR || !metadata) {
+        snapshot.error = RdKafka::err2str(err);
+        return snapshot;
+    }
+    snapshot.reachable = true;
+    for (const auto* broker : *metadata->brokers())
+        snapshot.brokers.emplace_back(broker->id(), broker->host() + ":" + std::to_string(broker->port()));
+    for (const auto* topic : *metadata->topics()) {
+        if (topic->topic().rfind("__", 0) == 0) continue;  // internal topics
+        for (const auto* partition : *topic->partitions()) {
+            pipeline::partition_info info;
+            info.topic = topic->topic();
+            info.partition = partition->id();
+            info.leader = partition->leader();
+            info.replicas.assign(partition->replicas()->begin(), partition->replicas()->end());
+            info.isrs.assign(partition->isrs()->begin(), partition->isrs()->end());
+            snapshot.partitions.push_back(std::move(info));
+        }
+    }
+    return snapshot;
+}
+
+}  // namespace
+
+pipeline_observer::pipeline_observer(client_options options, std::vector<std::string> groups, sink report)
+    : options_(std::move(options)), groups_(std::move(groups)), report_(std::move(report)) {}
+
+pipeline_observer::~pipeline_observer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void pipeline_observer::start() {
+    thread_ = std::thread([this] { run(); });
+}
+
+void pipeline_observer::run() {
+    auto logger = log::get("kafka");
+    std::string error;
+    auto consumer = make_consumer(options_, "", error);
+    if (!consumer) {
+        logger->error("pipeline observer cannot start: {}", error);
+        return;
+    }
+    // One handle per group, never subscribed: it only reads the group's committed offsets.
+    std::vector<std::unique_ptr<RdKafka::KafkaConsumer>> group_readers;
+    for (const auto& group : groups_) {
+        auto reader = make_consumer(options_, group, error);
+        if (!reader) {
+            logger->error("cannot read offsets of {}: {}", group, error);
+            return;
+        }
+        group_readers.push_back(std::move(reader));
+    }
+
+    const std::set<std::string> watched{orders_topic, acks_topic, dead_letter_topic};
+    std::set<std::string> assigned_topics;
+    std::vector<std::int32_t> order_partitions;
+    pipeline::observation pending;
+    auto next_metadata = clock::now();
+    auto next_report = clock::now() + report_interval;
+
+    while (!stop_) {
+        if (clock::now() >= next_metadata) {
+            next_metadata = clock::now() + metadata_interval;
+            auto cluster = read_cluster(*consumer);
+            // Assign the partitions of watched topics as they appear, starting a little back.
+            std::vector<RdKafka::TopicPartition*> added;
+            std::set<std::string> seen_now;
+            for (const auto& p : cluster.partitions) {
+                if (!watched.count(p.topic) || assigned_topics.count(p.topic)) continue;
+                seen_now.insert(p.topic);
+                std::int64_t low = 0, high = 0;
+                if (consumer->query_watermark_offsets(p.topic, p.partition, &low, &high, request_timeout_ms) !=
+                    RdKafka::ERR_NO_ERROR)
+                    continue;
+                added.push_back(RdKafka::TopicPartition::create(p.topic, p.partition,
+                                                                std::max(low, high - history_records)));
+                if (p.topic == orders_topic) order_partitions.push_back(p.partition);
+            }
+            if (!added.empty()) {
+                std::unique_ptr<RdKafka::Error> failure(consumer->incremental_assign(added));
+                if (failure) logger->warn("observer assign failed: {}", failure->str());
+                else assigned_topics.insert(seen_now.begin(), seen_now.end());
+                RdKafka::TopicPartition::destroy(added);
+            }
+            if (cluster.reachable && !order_partitions.empty()) {
+                std::vector<pipeline::group_snapshot> groups;
+                for (std::size_t g = 0; g < groups_.size(); ++g) {
+                    std::vector<RdKafka::TopicPartition*> parts;
+                    for (auto partition : order_partitions)
+                        parts.push_back(RdKafka::TopicPartition::create(orders_topic, partition));
+                    pipeline::group_snapshot snapshot{groups_[g], {}};
+                    if (group_readers[g]->committed(parts, request_timeout_ms) == RdKafka::ERR_NO_ERROR) {
+                        for (auto* part : parts) {
+                            std::int64_t low = 0, high = -1;
+                            consumer->get_watermark_offsets(orders_topic, part->partition(), &low, &high);
+                            if (high < 0)
+                                consumer->query_watermark_offsets(orders_topic, part->partition(), &low, &high,
+                                                                  request_timeout_ms);
+                            snapshot.partitions.push_back({part->partition(), part->offset() >= 0 ? part->offset() : -1, high});
+                        }
+                        groups.push_back(std::move(snapshot));
+                    }
+                    RdKafka::TopicPartition::destroy(parts);
+                }
+                pending.groups = std::move(groups);
+            }
+            pending.cluster = std::move(cluster);
+        }
+
+        std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
+        if (message && message->err() == RdKafka::ERR_NO_ERROR) {
+            const auto& topic = message->topic_name();
+            if (topic == orders_topic) {
+                auto decoded = orders::decode_order(message->payload(), message->len());
+                if (decoded.ok())
+                    pending.orders.push_back({decoded.value->order_id, message->partition(), message->offset(),
+                                              message->timestamp().timestamp, decoded.value->total});
+            } else if (topic == acks_topic) {
+                auto ack = nlohmann::json::parse(static_cast<const char*>(message->payload()),
+                                                 static_cast<const char*>(message->payload()) + message->len(), nullptr, false);
+                if (ack.is_object() && ack.value("order_id", nlohmann::json()).is_number_integer() &&
+                    ack.value("group", nlohmann::json()).is_string())
+                    pending.acks.push_back({ack["order_id"].get<std::int64_t>(), ack["group"].get<std::string>(),
+                                            ack.value("processed_ms", message->timestamp().timestamp)});
+            } else if (topic == dead_letter_topic) {
+                std::string scratch;
+                std::string_view raw(static_cast<const char*>(message->payload()), message->payload() ? message->len() : 0);
+                std::string preview(capture::sanitize_utf8(raw.substr(0, 200), scratch));
+                auto number = [&](const char* name) {
+                    auto text = header(*message, name);
+                    try { return text.empty() ? -1LL : std::stoll(text); } catch (...) { return -1LL; }
+                };
+                pending.dead_letters.push_back({header(*message, "dlq.reason"), header(*message, "dlq.detail"),
+                                                header(*message, "dlq.group"), static_cast<std::int32_t>(number("dlq.partition")),
+                                                number("dlq.offset"), message->timestamp().timestamp, preview});
+            }
+        }
+
+        bool due = clock::now() >= next_report || pending.orders.size() + pending.acks.size() >= 2000;
+        if (due && (pending.cluster || !pending.orders.empty() || !pending.acks.empty() || !pending.dead_letters.empty())) {
+            report_(std::move(pending));
+            pending = {};
+            next_report = clock::now() + report_interval;
+        }
+    }
+    consumer->close();
+    for (auto& reader : group_readers) reader->close();
+}
+
+}  // namespace orderstream::kafka

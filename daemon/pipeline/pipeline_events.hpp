@@ -1,0 +1,70 @@
+// What the Kafka observer thread reports to the event loop: plain values, copied across.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace orderstream::pipeline {
+
+// An order record seen in the orders topic (so acknowledged by the cluster).
+struct order_seen {
+    std::int64_t order_id = 0;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::int64_t timestamp_ms = 0;  // the record's timestamp
+    double total = 0;
+};
+
+// A consumer's acknowledgement, published to orders.acks after it processed an order. Because
+// it travels through Kafka, it counts consumers running on other hosts too.
+struct ack_seen {
+    std::int64_t order_id = 0;
+    std::string group;
+    std::int64_t processed_ms = 0;
+};
+
+struct dead_letter_seen {
+    std::string reason, detail, group;
+    std::int32_t source_partition = -1;
+    std::int64_t source_offset = -1;
+    std::int64_t timestamp_ms = 0;
+    std::string value_preview;  // the first bytes of the raw value, as valid UTF-8
+};
+
+struct partition_info {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int32_t leader = -1;
+    std::vector<std::int32_t> replicas, isrs;
+};
+
+struct cluster_snapshot {
+    bool reachable = false;
+    std::string error;  // when unreachable
+    std::vector<std::pair<std::int32_t, std::string>> brokers;  // id, host:port
+    std::vector<partition_info> partitions;
+};
+
+struct group_partition {
+    std::int32_t partition = 0;
+    std::int64_t committed = -1;  // -1: nothing committed yet
+    std::int64_t end = -1;
+};
+
+struct group_snapshot {
+    std::string group;
+    std::vector<group_partition> partitions;
+};
+
+struct observation {
+    std::vector<order_seen> orders;
+    std::vector<ack_seen> acks;
+    std::vector<dead_letter_seen> dead_letters;
+    std::optional<cluster_snapshot> cluster;
+    std::optional<std::vector<group_snapshot>> groups;
+};
+
+}  // namespace orderstream::pipeline

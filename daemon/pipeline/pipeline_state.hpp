@@ -1,0 +1,100 @@
+// What the dashboard knows about the pipeline, built from the observer's reports on the event
+// loop: per-order traces, per-group progress (lag, latency, lost and duplicate orders), the
+// cluster's layout, dead letters, and a per-second history for the charts. Bounded throughout.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "http/prometheus_writer.hpp"
+#include "pipeline/pipeline_events.hpp"
+
+namespace orderstream::pipeline {
+
+struct state_limits {
+    std::size_t max_traces = 50000;        // orders followed, oldest forgotten first
+    std::size_t history_seconds = 600;     // chart points
+    std::size_t max_dead_letters = 200;    // kept for the dead-letter panel
+    std::int64_t lost_after_ms = 30000;    // unprocessed this long after production: lost
+    std::size_t latency_window = 2000;     // samples per group for the overall percentiles
+};
+
+class pipeline_state {
+public:
+    pipeline_state(std::vector<std::string> groups, bool embedded, state_limits limits = {});
+
+    void apply(observation&& report, std::int64_t now_ms);
+    // Once a second: closes the current history point and recounts lost orders.
+    void tick(std::int64_t now_ms);
+
+    std::string cluster_json() const;
+    std::string groups_json(std::int64_t now_ms) const;
+    std::optional<std::string> order_json(std::int64_t order_id, std::int64_t now_ms) const;
+    std::string history_json() const;
+    std::string dead_letters_json() const;
+    // The small live figures pushed on the stream: last second's rates, lag, lost, p99.
+    std::string live_json() const;
+    void write_metrics(http::prometheus_writer& out) const;
+
+    bool cluster_reachable() const { return cluster_.reachable; }
+    bool cluster_seen() const { return cluster_seen_; }
+    double orders_per_second() const;
+    std::int64_t total_lag() const;
+
+private:
+    struct processing {
+        std::int64_t processed_ms = 0;
+        int times = 0;
+    };
+    struct trace {
+        std::int64_t order_id = 0;
+        std::int32_t partition = -1;
+        std::int64_t offset = -1;
+        std::int64_t produced_ms = -1;  // -1 until the order itself was seen
+        double total = 0;
+        std::map<std::string, processing> processed;  // by group
+    };
+    struct group_stats {
+        std::uint64_t processed = 0, duplicates = 0, lost = 0;
+        std::deque<std::int64_t> latencies;  // ms, newest last
+        std::vector<std::int64_t> second_latencies;
+        group_snapshot offsets;
+    };
+    struct history_point {
+        std::int64_t t_ms = 0;
+        std::uint64_t orders = 0;
+        double revenue = 0;
+        std::map<std::string, std::int64_t> lag;
+        std::map<std::string, std::int64_t> p50, p99;
+    };
+
+    trace& trace_for(std::int64_t order_id);
+    void record_latency(const std::string& group, std::int64_t ms);
+    std::int64_t group_lag(const group_stats& stats) const;
+    std::optional<std::int64_t> lag_seconds(const group_stats& stats, std::int64_t now_ms) const;
+
+    std::vector<std::string> groups_;
+    bool embedded_;
+    state_limits limits_;
+    std::unordered_map<std::int64_t, trace> traces_;
+    std::deque<std::int64_t> trace_order_;
+    // Per partition: offset -> record timestamp of recent orders, for lag in seconds.
+    std::map<std::int32_t, std::map<std::int64_t, std::int64_t>> offsets_;
+    std::map<std::string, group_stats> stats_;
+    cluster_snapshot cluster_;
+    bool cluster_seen_ = false;
+    std::map<std::int32_t, std::string> brokers_ever_;  // to show brokers that went down
+    std::deque<dead_letter_seen> dead_letters_;
+    std::map<std::string, std::uint64_t> dead_letter_counts_;
+    std::uint64_t orders_seen_ = 0;
+    double revenue_seen_ = 0;
+    history_point current_;
+    std::deque<history_point> history_;
+};
+
+}  // namespace orderstream::pipeline
