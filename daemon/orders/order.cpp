@@ -16,7 +16,9 @@ std::string to_json(const order& o) {
     j["user"] = o.user;
     j["timestamp"] = o.timestamp;
     j["items"] = o.items;
-    j["total"] = std::round(o.total * 100.0) / 100.0;
+    // Totals so large that cents overflow a double are already whole; keep them as they are.
+    const double cents = o.total * 100.0;
+    j["total"] = std::isfinite(cents) ? std::round(cents) / 100.0 : o.total;
     j["status"] = o.status;
     // Replace rather than throw on invalid UTF-8 in a caller-supplied string: this runs on the
     // data path, where exceptions are not allowed to escape.

@@ -25,6 +25,13 @@ TEST_CASE("to_json rounds the total to two decimals", "[order]") {
     CHECK(nlohmann::json::parse(to_json(o))["total"].get<double>() == 34.99);
 }
 
+TEST_CASE("to_json keeps huge totals instead of turning them into null", "[order]") {
+    order o{8, "bob_jones", "2026-01-01T00:00:00.000Z", {"Desk Lamp"}, 1e307, "pending"};
+    const auto total = nlohmann::json::parse(to_json(o))["total"];
+    REQUIRE(total.is_number());
+    CHECK(total.get<double>() == 1e307);
+}
+
 TEST_CASE("format_timestamp is ISO-8601 UTC with milliseconds", "[order]") {
     using namespace std::chrono;
     const system_clock::time_point t{milliseconds(1795544969123LL)};
