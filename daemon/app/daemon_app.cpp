@@ -19,6 +19,7 @@
 #include "http/router.hpp"
 #include "http/stream_hub.hpp"
 #include "kafka/client_options.hpp"
+#include "kafka/broker_control.hpp"
 #include "kafka/embedded_cluster.hpp"
 #include "kafka/pipeline_observer.hpp"
 #include "kafka/topic_admin.hpp"
@@ -97,6 +98,15 @@ int run_daemon(const config::daemon_config& config) {
     // The Kafka view: a thread reads the topics and metadata, the loop owns the state.
     pipeline::pipeline_state pipeline(consumer_groups(config.processes), embedded != nullptr);
     router.set_pipeline(&pipeline);
+    std::optional<kafka::broker_control> brokers;
+    if (embedded) {
+        brokers.emplace(embedded->mock(), embedded->broker_count());
+        router.set_broker_switch([&](int broker, bool up) {
+            auto failure = brokers->set_up(broker, up, pipeline.partitions());
+            pipeline.set_brokers_down({brokers->down().begin(), brokers->down().end()});
+            return failure;
+        });
+    }
     kafka::pipeline_observer observer(kafka_options, consumer_groups(config.processes),
                                       [&io, &pipeline](pipeline::observation report) {
                                           boost::asio::post(io, [&pipeline, report = std::move(report)]() mutable {

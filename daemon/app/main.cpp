@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
     consume->add_option("GROUP_ID", consumer.group_id, "shipping-group, email-group or analytics-group");
     consume->add_option("TOPIC", consumer.topic, "Topic (default orders)");
     consume->add_option("--dead-letter-topic", consumer.dead_letter_topic, "Where invalid messages go (default orders.dlq)");
+    consume->add_option("--acks-topic", consumer.acks_topic,
+                        "Where processed orders are acknowledged for the dashboard (default orders.acks; \"\" turns it off)");
     consumer_kafka.add_to(*consume);
 
     if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "run" &&

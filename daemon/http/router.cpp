@@ -93,6 +93,10 @@ response router::route(const request& req) {
             if (req.method() != verb::post) return method_not_allowed("POST", version);
             return clear(segments);
         }
+        if (segments.size() == 5 && segments[1] == "cluster" && segments[2] == "brokers") {
+            if (req.method() != verb::post) return method_not_allowed("POST", version);
+            return broker_action(segments[3], segments[4], version);
+        }
         if (segments[1] == "cluster" || segments[1] == "groups" || segments[1] == "orders" ||
             segments[1] == "dead-letters" || (segments.size() == 3 && segments[1] == "metrics" && segments[2] == "history")) {
             if (!is_read(req.method())) return method_not_allowed("GET", version);
@@ -214,6 +218,20 @@ response router::process_action(std::string_view name, std::string_view action) 
                                         {"state", supervision::to_string(process->state())}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                          11);
+}
+
+response router::broker_action(std::string_view broker, std::string_view action, unsigned version) {
+    if (!broker_switch_)
+        return error_response(status::conflict, "brokers can be taken down only in the embedded cluster", version);
+    if (action != "stop" && action != "start")
+        return error_response(status::not_found, "unknown action; use stop or start", version);
+    int id = 0;
+    auto [end, error] = std::from_chars(broker.data(), broker.data() + broker.size(), id);
+    if (error != std::errc() || end != broker.data() + broker.size())
+        return error_response(status::bad_request, "a broker id is a number", version);
+    bool up = action == "start";
+    if (auto failure = broker_switch_(id, up)) return error_response(status::conflict, *failure, version);
+    return json_response(nlohmann::json{{"broker", id}, {"up", up}}.dump(), version);
 }
 
 response router::pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const {

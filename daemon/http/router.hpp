@@ -53,6 +53,10 @@ public:
     // The Kafka view (cluster, groups, order traces, history, dead letters); without it those
     // endpoints answer 503.
     void set_pipeline(const pipeline::pipeline_state* pipeline) { pipeline_ = pipeline; }
+    // Takes a broker of the embedded cluster down (false) or up (true); an error message or
+    // nullopt. Unset (an external cluster): the broker endpoints answer 409.
+    using broker_switch = std::function<std::optional<std::string>(int broker, bool up)>;
+    void set_broker_switch(broker_switch control) { broker_switch_ = std::move(control); }
     stream_hub* hub() const { return hub_; }
     // Counts a response the session sent without the router (431, 413, 503, 400).
     void record(unsigned status) { ++responses_by_status_[status]; }
@@ -64,6 +68,7 @@ private:
     response processes() const;
     response process_action(std::string_view name, std::string_view action);
     response metrics() const;
+    response broker_action(std::string_view broker, std::string_view action, unsigned version);
     response pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const;
     response readiness() const;
 
@@ -76,6 +81,7 @@ private:
     std::map<unsigned, std::uint64_t> responses_by_status_;
     stream_hub* hub_ = nullptr;
     const pipeline::pipeline_state* pipeline_ = nullptr;
+    broker_switch broker_switch_;
 };
 
 }  // namespace orderstream::http

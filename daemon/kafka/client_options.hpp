@@ -16,6 +16,9 @@ inline constexpr const char* properties_env = "ORDERSTREAM_KAFKA_PROPERTIES";
 inline constexpr const char* default_bootstrap_servers = "localhost:9092";
 inline constexpr const char* orders_topic = "orders";
 inline constexpr const char* dead_letter_topic = "orders.dlq";
+// Consumers acknowledge each processed order here, so the dashboard can trace orders and count
+// lost and duplicate processing even for consumers running on other hosts.
+inline constexpr const char* acks_topic = "orders.acks";
 
 struct client_options {
     std::string bootstrap_servers = default_bootstrap_servers;

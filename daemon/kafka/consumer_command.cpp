@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include "kafka/ack_publisher.hpp"
 #include "kafka/client_config.hpp"
 #include "kafka/dead_letter_writer.hpp"
 #include "orders/order_decoder.hpp"
@@ -32,18 +33,20 @@ class consumer_loop {
 public:
     consumer_loop(const consumer_options& options, orders::department department,
                   RdKafka::KafkaConsumer& consumer, dead_letter_writer& writer,
-                  const std::atomic<bool>& stop, std::ostream& out)
+                  ack_publisher* acks, const std::atomic<bool>& stop, std::ostream& out)
         : options_(options),
           department_(department),
           tag_("[" + std::string(orders::to_string(department)) + "]"),
           consumer_(consumer),
           writer_(writer),
+          acks_(acks),
           stop_(stop),
           out_(out) {}
 
     void run() {
         while (!stop_.load()) {
             resume_due_partitions();
+            if (acks_) acks_->poll();
             std::unique_ptr<RdKafka::Message> msg(consumer_.consume(consume_timeout_ms));
             switch (msg->err()) {
                 case RdKafka::ERR_NO_ERROR:
@@ -75,6 +78,7 @@ private:
             out_ << orders::describe(department_, *decoded.value) << std::endl;
             ++processed_;
             store_offset(msg);
+            if (acks_) acks_->publish(decoded.value->order_id, msg.partition(), msg.offset());
             return;
         }
 
@@ -169,6 +173,7 @@ private:
     const std::string tag_;
     RdKafka::KafkaConsumer& consumer_;
     dead_letter_writer& writer_;
+    ack_publisher* acks_;
     const std::atomic<bool>& stop_;
     std::ostream& out_;
 
@@ -202,7 +207,9 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
                                   // We store each offset ourselves once its record is handled;
                                   // auto-commit then commits only what was stored.
                                   {"enable.auto.offset.store", "false"},
-                                  {"enable.auto.commit", "true"}},
+                                  {"enable.auto.commit", "true"},
+                                  // Commit stored offsets every second so lag shown is fresh.
+                                  {"auto.commit.interval.ms", "1000"}},
                                  error);
     // The group id is an explicit option, so it wins over any group.id in the properties.
     if (!conf || !set_property(*conf, "group.id", options.group_id, error)) {
@@ -214,6 +221,14 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
     if (!writer) {
         out << "Consumer error: " << error << std::endl;
         return 1;
+    }
+    std::unique_ptr<ack_publisher> acks;
+    if (!options.acks_topic.empty()) {
+        acks = ack_publisher::create(options.kafka, options.acks_topic, options.group_id, error);
+        if (!acks) {
+            out << "Consumer error: " << error << std::endl;
+            return 1;
+        }
     }
     std::string errstr;
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(
@@ -230,13 +245,14 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
     }
     out << "Consumer " << options.group_id << " subscribed to " << options.topic << std::endl;
 
-    consumer_loop loop(options, department, *consumer, *writer, stop, out);
+    consumer_loop loop(options, department, *consumer, *writer, acks.get(), stop, out);
     loop.run();
 
     // Commits the stored offsets and leaves the group, so partitions move on at once.
     if (const auto err = consumer->close(); err != RdKafka::ERR_NO_ERROR) {
         out << "Consumer warning: close failed: " << RdKafka::err2str(err) << std::endl;
     }
+    if (acks) acks->flush(std::chrono::seconds(2));
     out << "Consumer " << options.group_id << " stopped: processed " << loop.processed()
         << " orders, " << loop.dead_letters() << " dead letters" << std::endl;
     return 0;

@@ -16,6 +16,8 @@ struct consumer_options {
     std::string group_id;  // "shipping-group", "email-group" or "analytics-group"
     std::string topic = orders_topic;
     std::string dead_letter_topic = kafka::dead_letter_topic;
+    // Where processed orders are acknowledged for the dashboard; empty: not at all.
+    std::string acks_topic = kafka::acks_topic;
     // How long one dead-letter write may take before it counts as failed.
     std::chrono::milliseconds dead_letter_timeout{10000};
     // After a failed dead-letter write the partition pauses this long, doubling up to the max.

@@ -53,7 +53,7 @@ std::unique_ptr<embedded_cluster> embedded_cluster::start(int broker_count) {
     self->bootstrap_servers_ = rd_kafka_mock_cluster_bootstraps(self->cluster_.get());
 
     const int replication = std::min(broker_count, 3);
-    for (const char* topic : {orders_topic, dead_letter_topic}) {
+    for (const char* topic : {orders_topic, dead_letter_topic, acks_topic}) {
         const rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
             self->cluster_.get(), topic, embedded_topic_partitions, replication);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

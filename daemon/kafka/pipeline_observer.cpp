@@ -28,6 +28,18 @@ std::string header(RdKafka::Message& message, const char* name) {
     return std::string(static_cast<const char*>(found.value()), found.value_size());
 }
 
+// librdkafka's own log and error events go to the "kafka" logger at debug level: a broker that
+// is down shows on the dashboard; it should not flood the daemon's log.
+class quiet_events : public RdKafka::EventCb {
+public:
+    void event_cb(RdKafka::Event& event) override {
+        if (event.type() == RdKafka::Event::EVENT_ERROR || event.type() == RdKafka::Event::EVENT_LOG)
+            log::get("kafka")->debug("observer: {} {}", event.fac(), event.str());
+    }
+};
+
+quiet_events events;
+
 std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const client_options& options, const std::string& group,
                                                       std::string& error) {
     property_list defaults{{"enable.auto.commit", "false"},
@@ -37,7 +49,7 @@ std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const client_options& opti
     // The C++ consumer needs a group.id even when it only assigns partitions and never commits.
     defaults.emplace_back("group.id", group.empty() ? "orderstream-observer" : group);
     auto conf = make_client_conf(options, client_kind::consumer, defaults, error);
-    if (!conf) return nullptr;
+    if (!conf || !set_callback(*conf, "event_cb", &events, error)) return nullptr;
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
     return consumer;
 }

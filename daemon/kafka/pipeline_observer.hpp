@@ -16,8 +16,6 @@
 
 namespace orderstream::kafka {
 
-inline constexpr const char* acks_topic = "orders.acks";
-
 class pipeline_observer {
 public:
     // Runs on the observer thread; the daemon posts the observation to its event loop.

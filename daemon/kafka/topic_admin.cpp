@@ -62,7 +62,7 @@ std::optional<std::string> ensure_topics(const client_options& options,
         if (t->err() == RdKafka::ERR_NO_ERROR) existing.insert(t->topic());
     }
     std::vector<std::string> missing;
-    for (const char* topic : {orders_topic, dead_letter_topic}) {
+    for (const char* topic : {orders_topic, dead_letter_topic, acks_topic}) {
         if (!existing.count(topic)) missing.emplace_back(topic);
     }
     if (missing.empty()) return std::nullopt;

@@ -154,7 +154,7 @@ std::string pipeline_state::cluster_json() const {
     std::set<std::int32_t> up;
     for (const auto& [id, address] : cluster_.brokers) up.insert(id);
     for (const auto& [id, address] : brokers_ever_)
-        brokers.push_back({{"id", id}, {"address", address}, {"up", cluster_.reachable && up.count(id) > 0}});
+        brokers.push_back({{"id", id}, {"address", address}, {"up", cluster_.reachable && up.count(id) > 0 && !brokers_down_.count(id)}});
     std::map<std::string, json> topics;
     for (const auto& p : cluster_.partitions) {
         auto& topic = topics[p.topic];

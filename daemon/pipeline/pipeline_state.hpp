@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +43,10 @@ public:
     void write_metrics(http::prometheus_writer& out) const;
 
     bool cluster_reachable() const { return cluster_.reachable; }
+    const std::vector<partition_info>& partitions() const { return cluster_.partitions; }
+    // Brokers known to be down although metadata may still list them (the embedded cluster's
+    // mock brokers stay in its metadata when taken down).
+    void set_brokers_down(std::set<std::int32_t> down) { brokers_down_ = std::move(down); }
     bool cluster_seen() const { return cluster_seen_; }
     double orders_per_second() const;
     std::int64_t total_lag() const;
@@ -88,7 +93,8 @@ private:
     std::map<std::string, group_stats> stats_;
     cluster_snapshot cluster_;
     bool cluster_seen_ = false;
-    std::map<std::int32_t, std::string> brokers_ever_;  // to show brokers that went down
+    std::map<std::int32_t, std::string> brokers_ever_;
+    std::set<std::int32_t> brokers_down_;  // to show brokers that went down
     std::deque<dead_letter_seen> dead_letters_;
     std::map<std::string, std::uint64_t> dead_letter_counts_;
     std::uint64_t orders_seen_ = 0;
