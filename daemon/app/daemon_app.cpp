@@ -22,7 +22,6 @@
 #include "kafka/broker_control.hpp"
 #include "kafka/embedded_cluster.hpp"
 #include "kafka/pipeline_observer.hpp"
-#include "kafka/topic_admin.hpp"
 #include "log/logger.hpp"
 #include "pipeline/pipeline_state.hpp"
 #include "supervision/supervisor.hpp"
@@ -73,9 +72,7 @@ int run_daemon(const config::daemon_config& config) {
         log::get("kafka")->info("embedded {}-broker cluster at {}", config.kafka.embedded_brokers,
                                 kafka_options.bootstrap_servers);
     } else {
-        kafka_options.bootstrap_servers = config.kafka.bootstrap_servers;
-        if (auto error = kafka::ensure_topics(kafka_options, std::chrono::seconds(15)))
-            log::get("kafka")->warn("could not make sure the topics exist ({}); children will keep retrying", *error);
+        kafka_options.bootstrap_servers = config.kafka.bootstrap_servers;  // topics: see the observer
     }
 
     std::vector<std::string> terminals;
@@ -107,7 +104,7 @@ int run_daemon(const config::daemon_config& config) {
             return failure;
         });
     }
-    kafka::pipeline_observer observer(kafka_options, consumer_groups(config.processes),
+    kafka::pipeline_observer observer(kafka_options, consumer_groups(config.processes), embedded == nullptr,
                                       [&io, &pipeline](pipeline::observation report) {
                                           boost::asio::post(io, [&pipeline, report = std::move(report)]() mutable {
                                               pipeline.apply(std::move(report), now_ms());

@@ -9,6 +9,7 @@
 
 #include "capture/line_assembler.hpp"
 #include "kafka/client_config.hpp"
+#include "kafka/topic_admin.hpp"
 #include "log/logger.hpp"
 #include "orders/order_decoder.hpp"
 
@@ -84,8 +85,9 @@ pipeline::cluster_snapshot read_cluster(RdKafka::KafkaConsumer& consumer) {
 
 }  // namespace
 
-pipeline_observer::pipeline_observer(client_options options, std::vector<std::string> groups, sink report)
-    : options_(std::move(options)), groups_(std::move(groups)), report_(std::move(report)) {}
+pipeline_observer::pipeline_observer(client_options options, std::vector<std::string> groups, bool create_topics,
+                                     sink report)
+    : options_(std::move(options)), groups_(std::move(groups)), create_topics_(create_topics), report_(std::move(report)) {}
 
 pipeline_observer::~pipeline_observer() {
     stop_ = true;
@@ -98,6 +100,15 @@ void pipeline_observer::start() {
 
 void pipeline_observer::run() {
     auto logger = log::get("kafka");
+    while (create_topics_ && !stop_) {
+        auto failure = ensure_topics(options_, std::chrono::seconds(5));
+        if (!failure) break;
+        logger->warn("cannot make sure the topics exist yet ({}); retrying", *failure);
+        pipeline::observation unreachable;
+        unreachable.cluster = pipeline::cluster_snapshot{false, *failure, {}, {}};
+        report_(std::move(unreachable));
+        for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     std::string error;
     auto consumer = make_consumer(options_, "", error);
     if (!consumer) {

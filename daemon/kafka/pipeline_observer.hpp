@@ -21,7 +21,9 @@ public:
     // Runs on the observer thread; the daemon posts the observation to its event loop.
     using sink = std::function<void(pipeline::observation)>;
 
-    pipeline_observer(client_options options, std::vector<std::string> groups, sink report);
+    // With `create_topics`, it first makes sure the topics exist (retrying while the cluster is
+    // unreachable), so the daemon never waits for Kafka before serving.
+    pipeline_observer(client_options options, std::vector<std::string> groups, bool create_topics, sink report);
     ~pipeline_observer();  // stops and joins the thread
     pipeline_observer(const pipeline_observer&) = delete;
     pipeline_observer& operator=(const pipeline_observer&) = delete;
@@ -36,6 +38,7 @@ private:
 
     client_options options_;
     std::vector<std::string> groups_;
+    bool create_topics_;
     sink report_;
     std::atomic<bool> stop_{false};
     std::thread thread_;

@@ -1,0 +1,113 @@
+// Poison records of every kind, written with an independent client (kcat), go to orders.dlq
+// with their reason and are counted per reason; the consumers go on with the orders after them.
+// And a daemon whose Kafka cluster is unreachable keeps serving and says so.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "support/daemon_process.hpp"
+
+using namespace orderstream::testing;
+
+namespace {
+
+std::string embedded_bootstrap(const daemon_process& daemon) {
+    std::smatch match;
+    std::string log = daemon.log();
+    static const std::regex address(R"(embedded \d+-broker cluster at (\S+))");
+    REQUIRE(std::regex_search(log, match, address));
+    return match[1];
+}
+
+// Writes one record per line of `records_file` ("key<TAB>value"; an empty value is a
+// tombstone because of -Z) with kcat.
+void kcat_produce(const std::string& bootstrap, const std::filesystem::path& records_file) {
+    std::string command = "kcat -P -b " + bootstrap + " -t orders -K '\t' -Z -X message.max.bytes=2000000 -l " +
+                          records_file.string() + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::string output;
+    char buffer[512];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+    INFO(output);
+    REQUIRE(::pclose(pipe) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("every kind of poison record is dead-lettered with its reason and counted") {
+    daemon_process daemon("[producer]\ndelay_seconds = 0.5\n[capture]\nring_lines = 5000\n");
+    temp_dir dir;
+    auto records = dir.path() / "poison.txt";
+    {
+        std::ofstream out(records, std::ios::binary);
+        out << "p1\tthis is not json\n";
+        out << "p2\t[1, 2, 3]\n";
+        out << "p3\t{\"order_id\": 9001, \"timestamp\": \"2026-11-24T00:00:00Z\", \"items\": [\"Desk Lamp\"], \"total\": 34.99, \"status\": \"pending\"}\n";
+        out << "p4\t{\"order_id\": \"9002\", \"user\": \"bob_jones\", \"timestamp\": \"2026-11-24T00:00:00Z\", \"items\": [\"Desk Lamp\"], \"total\": 34.99, \"status\": \"pending\"}\n";
+        out << "p5\t{\"order_id\": 9003, \"user\": \"bob_jones\", \"timestamp\": \"2026-11-24T00:00:00Z\", \"items\": [\"Desk Lamp\"], \"total\": -5, \"status\": \"pending\"}\n";
+        out << "p6\t{\"order_id\": 9004, \"user\": \"bob_jones\", \"timestamp\": \"2026-11-24T00:00:00Z\", \"items\": [\"Desk Lamp\"], \"total\": \"lots\", \"status\": \"pending\"}\n";
+        out << "p7\t{\"order_id\": 9005, \"user\": \"" << std::string(900 * 1024, 'x') << "\"}\n";
+        out << "p8\t{\"order_id\": 9006, \"user\": \"bad \xff\xfe utf8\"}\n";
+        out << "p9\t\n";  // tombstone
+    }
+    kcat_produce(embedded_bootstrap(daemon), records);
+
+    const std::map<std::string, int> expected{{"not_json", 1},    {"not_object", 1}, {"missing_field", 1},
+                                              {"wrong_type", 2},  {"invalid_value", 1}, {"too_large", 1},
+                                              {"invalid_utf8", 1}, {"tombstone", 1}};
+    // Each of the three groups dead-letters each record once.
+    nlohmann::json letters;
+    bool all = wait_until(
+        [&] {
+            letters = daemon.get("/api/dead-letters").json();
+            for (const auto& [reason, count] : expected)
+                if (letters["counts"].value(reason, 0) < 3 * count) return false;
+            return true;
+        },
+        std::chrono::seconds(60));
+    INFO(letters.dump(1).substr(0, 3000));
+    REQUIRE(all);
+    auto metrics = daemon.get("/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("orderstream_dead_letters_total{reason=\"not_json\"} 3"));
+    CHECK_THAT(metrics, Catch::Contains("orderstream_dead_letters_total{reason=\"wrong_type\"} 6"));
+
+    // The consumers went on: a new order produced after the poison reaches all three.
+    auto processes = daemon.get("/api/processes").json();
+    for (const auto& process : processes) CHECK(process["restarts"] == 0);  // nobody crashed
+    auto since = daemon.get("/api/outputs?since=0").json()["seq"].get<std::uint64_t>();
+    std::regex processed(R"(\] order (\d+))");
+    std::set<std::string> groups_done;
+    bool went_on = wait_until(
+        [&] {
+            auto terminals = daemon.get("/api/outputs?since=" + std::to_string(since)).json()["terminals"];
+            for (const char* terminal : {"shipping", "email", "analytics"})
+                for (const auto& line : terminals[terminal])
+                    if (std::regex_search(line["line"].get<std::string>(), processed)) groups_done.insert(terminal);
+            return groups_done.size() == 3;
+        },
+        std::chrono::seconds(30));
+    CHECK(went_on);
+}
+
+TEST_CASE("with Kafka unreachable the daemon keeps serving and reports the cluster down") {
+    daemon_process daemon(R"(
+[kafka]
+bootstrap_servers = "127.0.0.1:1"
+[kafka.properties]
+"socket.connection.setup.timeout.ms" = "1000"
+)");
+    CHECK(daemon.get("/api/outputs").status == 200);
+    CHECK(daemon.get("/").status == 200);
+    nlohmann::json cluster;
+    CHECK(wait_until([&] { cluster = daemon.get("/api/cluster").json(); return cluster["checked"] == true; },
+                     std::chrono::seconds(30)));
+    CHECK(cluster["reachable"] == false);
+    CHECK(cluster["error"].is_string());
+    auto ready = daemon.get("/readyz");
+    CHECK(ready.status == 503);
+    CHECK_THAT(ready.body, Catch::Contains("Kafka"));
+    CHECK_THAT(daemon.get("/metrics").body, Catch::Contains("orderstream_kafka_reachable 0"));
+}
