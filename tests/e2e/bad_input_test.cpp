@@ -25,14 +25,10 @@ std::string embedded_bootstrap(const daemon_process& daemon) {
 // Writes one record per line of `records_file` ("key<TAB>value"; an empty value is a
 // tombstone because of -Z) with kcat.
 void kcat_produce(const std::string& bootstrap, const std::filesystem::path& records_file) {
-    std::string command = "kcat -P -b " + bootstrap + " -t orders -K '\t' -Z -X message.max.bytes=2000000 -l " +
-                          records_file.string() + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string output;
-    char buffer[512];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-    INFO(output);
-    REQUIRE(::pclose(pipe) == 0);
+    auto result = run_shell("kcat -P -b " + bootstrap + " -t orders -K '\t' -Z -X message.max.bytes=2000000 -l " +
+                            records_file.string());
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
 }
 
 }  // namespace

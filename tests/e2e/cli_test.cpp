@@ -1,30 +1,14 @@
 // The command line as a user meets it: help, version, usage errors and exit codes.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include "support/daemon_process.hpp"
 
 namespace {
 
-struct result {
-    int exit_code;
-    std::string output;
-};
-
-result run(const std::string& args) {
-    std::string command = std::string(ORDERSTREAM_BINARY) + " " + args + " 2>&1 </dev/null";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe);
-    std::string output;
-    std::array<char, 4096> buffer;
-    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-    int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+orderstream::testing::shell_result run(const std::string& args) {
+    return orderstream::testing::run_shell(std::string(ORDERSTREAM_BINARY) + " " + args);
 }
 
 }  // namespace

@@ -44,14 +44,10 @@ max_quick_failures = 2
     // Parse with prometheus_client and print "name{labels} value" per sample for the checks below.
     std::string command = "/usr/bin/python3 -c 'import sys\nfrom prometheus_client.parser import text_string_to_metric_families as parse\n"
                           "for family in parse(open(sys.argv[1]).read()):\n"
-                          "  for s in family.samples: print(s.name, sorted(s.labels.items()), s.value)' " + path.string() + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::string parsed;
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) parsed.append(buffer, n);
-    int status = ::pclose(pipe);
+                          "  for s in family.samples: print(s.name, sorted(s.labels.items()), s.value)' " + path.string();
+    auto [exit_code, parsed] = run_shell(command);
     INFO(reply.body << "\n---\n" << parsed);
-    REQUIRE(WEXITSTATUS(status) == 0);
+    REQUIRE(exit_code == 0);
     CHECK_THAT(parsed, Catch::Contains("orderstream_lines_captured_total [('terminal', 'talker')] 2.0"));
     CHECK_THAT(parsed, Catch::Contains("orderstream_process_restarts_total [('process', 'crasher')] 1.0"));
     CHECK_THAT(parsed, Catch::Contains("orderstream_process_state [('process', 'crasher'), ('state', 'FATAL')] 1.0"));

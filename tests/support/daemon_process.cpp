@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -35,6 +36,16 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+}
+
+shell_result run_shell(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1 </dev/null").c_str(), "r");
+    if (!pipe) throw std::runtime_error("popen failed: " + command);
+    std::string output;
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+    int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 bool process_alive(pid_t pid) {

@@ -50,6 +50,13 @@ private:
     bool reaped_ = false;
 };
 
+struct shell_result {
+    int exit_code;  // -1 when killed by a signal
+    std::string output;  // stdout and stderr
+};
+// Runs `command` with /bin/sh, stdin from /dev/null, and collects its output.
+shell_result run_shell(const std::string& command);
+
 // Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 // True while a process with this pid exists and is not a zombie.

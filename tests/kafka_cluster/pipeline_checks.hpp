@@ -1,0 +1,29 @@
+// Waits and assertions shared by the cluster tests: the pipeline has finished, every delivered
+// order was processed by every department, and what duplicates cost.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "kafka_cluster/output_collector.hpp"
+
+namespace orderstream::testing {
+
+// Polls until the producer has reported its end ("Producer stopped: …") and then until every
+// delivered order has been processed by all three departments, each within its deadline.
+// Fails (Catch2 CHECK/REQUIRE) with the missing ids per group and the daemon's log otherwise.
+void require_all_processed(output_collector& out, std::chrono::seconds producer_deadline,
+                           std::chrono::seconds catch_up_deadline);
+
+// Prints one line per test: delivered orders and orders processed twice per group.
+void report_duplicates(const std::string& test, const output_collector& out);
+
+// The pid and restart count of a process, from GET /api/processes.
+struct process_info {
+    int pid = -1;
+    int restarts = 0;
+    std::string state;
+};
+process_info process_status(const daemon_process& daemon, const std::string& name);
+
+}  // namespace orderstream::testing
