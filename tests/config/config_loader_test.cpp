@@ -35,7 +35,7 @@ TEST_CASE("an empty config gives the defaults and the four default processes") {
 }
 
 TEST_CASE("the shipped config/orderstream.toml loads and matches the defaults") {
-    auto config = load_config_file(ORDERSTREAM_FIXTURES "/../../config/orderstream.toml");
+    auto config = load_config_file(ORDERSTREAM_SOURCE_DIR "/config/orderstream.toml");
     finalize(config);
     daemon_config defaults;
     finalize(defaults);
