@@ -24,11 +24,12 @@ std::unique_ptr<ack_publisher> ack_publisher::create(const client_options& optio
 
 ack_publisher::~ack_publisher() = default;
 
-void ack_publisher::publish(std::int64_t order_id, std::int32_t partition, std::int64_t offset) {
+void ack_publisher::publish(std::int64_t order_id, std::int32_t partition, std::int64_t offset,
+                            const std::string& member) {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    std::string value = nlohmann::json{{"order_id", order_id}, {"group", group_}, {"partition", partition},
+    std::string value = nlohmann::json{{"order_id", order_id}, {"group", group_}, {"member", member}, {"partition", partition},
                                        {"offset", offset}, {"processed_ms", now}}
                             .dump();
     std::string key = std::to_string(order_id);

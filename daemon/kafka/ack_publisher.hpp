@@ -20,8 +20,9 @@ public:
                                                  std::string group, std::string& error);
     ~ack_publisher();
 
-    // {"order_id":…,"group":…,"partition":…,"offset":…,"processed_ms":…}, keyed by order id.
-    void publish(std::int64_t order_id, std::int32_t partition, std::int64_t offset);
+    // {"order_id":…,"group":…,"member":…,"partition":…,"offset":…,"processed_ms":…}, keyed by
+    // order id. The member id lets the dashboard show which member holds which partition.
+    void publish(std::int64_t order_id, std::int32_t partition, std::int64_t offset, const std::string& member);
     // Serves delivery reports; call from the consume loop.
     void poll() { producer_->poll(0); }
     // Bounded: what is not out by then is dropped (the dashboard shows such orders as pending).

@@ -78,7 +78,7 @@ private:
             out_ << orders::describe(department_, *decoded.value) << std::endl;
             ++processed_;
             store_offset(msg);
-            if (acks_) acks_->publish(decoded.value->order_id, msg.partition(), msg.offset());
+            if (acks_) acks_->publish(decoded.value->order_id, msg.partition(), msg.offset(), consumer_.memberid());
             return;
         }
 

@@ -195,8 +195,14 @@ void pipeline_observer::run() {
                                                  static_cast<const char*>(message->payload()) + message->len(), nullptr, false);
                 if (ack.is_object() && ack.value("order_id", nlohmann::json()).is_number_integer() &&
                     ack.value("group", nlohmann::json()).is_string())
+                {
+                    auto member = ack.value("member", nlohmann::json());
+                    auto partition = ack.value("partition", nlohmann::json());
                     pending.acks.push_back({ack["order_id"].get<std::int64_t>(), ack["group"].get<std::string>(),
-                                            ack.value("processed_ms", message->timestamp().timestamp)});
+                                            ack.value("processed_ms", message->timestamp().timestamp),
+                                            member.is_string() ? member.get<std::string>() : "",
+                                            partition.is_number_integer() ? partition.get<std::int32_t>() : -1});
+                }
             } else if (topic == dead_letter_topic) {
                 std::string scratch;
                 std::string_view raw(static_cast<const char*>(message->payload()), message->payload() ? message->len() : 0);

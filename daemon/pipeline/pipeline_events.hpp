@@ -24,6 +24,8 @@ struct ack_seen {
     std::int64_t order_id = 0;
     std::string group;
     std::int64_t processed_ms = 0;
+    std::string member;  // the group member that processed it (empty from older consumers)
+    std::int32_t partition = -1;
 };
 
 struct dead_letter_seen {

@@ -74,6 +74,15 @@ void pipeline_state::apply(observation&& report, std::int64_t now_ms) {
         auto& p = t.processed[ack.group];
         auto& stats = stats_[ack.group];
         if (stats.offsets.group.empty()) stats.offsets.group = ack.group;
+        if (!ack.member.empty() && ack.partition >= 0) {
+            auto& holder = stats.owners[ack.partition];
+            if (holder.member != ack.member) {
+                stats.rebalances.push_back({ack.processed_ms, ack.partition, holder.member, ack.member});
+                if (stats.rebalances.size() > limits_.max_rebalances) stats.rebalances.pop_front();
+                holder.member = ack.member;
+            }
+            holder.last_ms = std::max(holder.last_ms, ack.processed_ms);
+        }
         if (++p.times == 1) {
             p.processed_ms = ack.processed_ms;
             ++stats.processed;
@@ -192,8 +201,20 @@ std::string pipeline_state::groups_json(std::int64_t now_ms) const {
         }
         std::vector<std::int64_t> window(stats.latencies.begin(), stats.latencies.end());
         auto seconds = lag_seconds(stats, now_ms);
+        json assignment = json::object();
+        for (const auto& [partition, holder] : stats.owners) {
+            if (now_ms - holder.last_ms > limits_.member_idle_ms) continue;
+            if (!assignment.contains(holder.member)) assignment[holder.member] = json::array();
+            assignment[holder.member].push_back(partition);
+        }
+        json rebalances = json::array();
+        for (const auto& r : stats.rebalances)
+            rebalances.push_back({{"t_ms", r.t_ms}, {"partition", r.partition},
+                                  {"from", r.from.empty() ? json(nullptr) : json(r.from)}, {"to", r.to}});
         list.push_back({{"group", group},
                         {"partitions", partitions},
+                        {"assignment", assignment},
+                        {"rebalances", rebalances},
                         {"lag", group_lag(stats)},
                         {"lag_seconds", seconds ? json(*seconds) : json(nullptr)},
                         {"processed", stats.processed},

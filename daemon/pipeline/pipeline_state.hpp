@@ -23,6 +23,8 @@ struct state_limits {
     std::size_t max_dead_letters = 200;    // kept for the dead-letter panel
     std::int64_t lost_after_ms = 30000;    // unprocessed this long after production: lost
     std::size_t latency_window = 2000;     // samples per group for the overall percentiles
+    std::size_t max_rebalances = 50;       // timeline entries per group
+    std::int64_t member_idle_ms = 60000;   // a member not heard of this long leaves the assignment
 };
 
 class pipeline_state {
@@ -64,8 +66,21 @@ private:
         double total = 0;
         std::map<std::string, processing> processed;  // by group
     };
+    struct owner {
+        std::string member;
+        std::int64_t last_ms = 0;
+    };
+    struct rebalance {
+        std::int64_t t_ms = 0;
+        std::int32_t partition = 0;
+        std::string from, to;
+    };
     struct group_stats {
         std::uint64_t processed = 0, duplicates = 0, lost = 0;
+        // Who processed each partition last, from the acknowledgements; a change of member is
+        // a rebalance on the timeline.
+        std::map<std::int32_t, owner> owners;
+        std::deque<rebalance> rebalances;
         std::deque<std::int64_t> latencies;  // ms, newest last
         std::vector<std::int64_t> second_latencies;
         group_snapshot offsets;

@@ -1,0 +1,166 @@
+// The dashboard's model of the pipeline, fed the same reports the Kafka observer sends, and read
+// back through the JSON the HTTP API serves.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/pipeline_state.hpp"
+
+using namespace orderstream::pipeline;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> groups{"analytics-group", "email-group", "shipping-group"};
+
+observation orders(std::initializer_list<order_seen> seen) {
+    observation report;
+    report.orders = seen;
+    return report;
+}
+
+ack_seen ack(std::int64_t order_id, std::string group, std::int64_t processed_ms, std::string member = "",
+             std::int32_t partition = -1) {
+    return {order_id, std::move(group), processed_ms, std::move(member), partition};
+}
+
+observation acks(std::initializer_list<ack_seen> seen) {
+    observation report;
+    report.acks = seen;
+    return report;
+}
+
+json group_named(const pipeline_state& state, const std::string& name, std::int64_t now_ms) {
+    for (const auto& group : json::parse(state.groups_json(now_ms)))
+        if (group["group"] == name) return group;
+    FAIL("no group " << name);
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("an order's trace shows who processed it, how fast, and who has not") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1001, 2, 40, 10'000, 59.98}}), 10'000);
+    state.apply(acks({ack(1001, "shipping-group", 10'250), ack(1001, "email-group", 10'900)}), 11'000);
+
+    auto trace = json::parse(*state.order_json(1001, 11'000));
+    CHECK(trace["produced"]["partition"] == 2);
+    CHECK(trace["produced"]["offset"] == 40);
+    CHECK(trace["processed"]["shipping-group"]["latency_ms"] == 250);
+    CHECK(trace["processed"]["email-group"]["latency_ms"] == 900);
+    CHECK(trace["pending"] == json{"analytics-group"});
+    CHECK(trace["lost"] == false);
+    CHECK_FALSE(state.order_json(999, 11'000));
+
+    // Past the grace period the missing group counts the order as lost.
+    state.tick(10'000 + 30'000);
+    CHECK(json::parse(*state.order_json(1001, 40'000))["lost"] == true);
+    CHECK(group_named(state, "analytics-group", 40'000)["lost"] == 1);
+    CHECK(group_named(state, "shipping-group", 40'000)["lost"] == 0);
+}
+
+TEST_CASE("an acknowledgement that arrives before its order still gets a latency") {
+    pipeline_state state(groups, true);
+    state.apply(acks({ack(7, "email-group", 5'300)}), 5'300);
+    state.apply(orders({{7, 0, 0, 5'000, 10.0}}), 5'400);
+    auto trace = json::parse(*state.order_json(7, 5'400));
+    CHECK(trace["processed"]["email-group"]["latency_ms"] == 300);
+    CHECK(group_named(state, "email-group", 5'400)["latency_ms"]["p50"] == 300);
+}
+
+TEST_CASE("a second acknowledgement of the same order is a duplicate, not a second order") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1001, 0, 0, 1'000, 10.0}}), 1'000);
+    state.apply(acks({ack(1001, "shipping-group", 1'100), ack(1001, "shipping-group", 9'000)}), 9'000);
+    auto shipping = group_named(state, "shipping-group", 9'000);
+    CHECK(shipping["processed"] == 1);
+    CHECK(shipping["duplicates"] == 1);
+    CHECK(json::parse(*state.order_json(1001, 9'000))["processed"]["shipping-group"]["times"] == 2);
+}
+
+TEST_CASE("lag counts uncommitted records and how long the oldest has waited") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 2'000, 1}, {3, 0, 2, 3'000, 1}}), 3'000);
+    observation report;
+    report.groups = std::vector<group_snapshot>{{"email-group", {{0, 1, 3}}}, {"shipping-group", {{0, -1, 3}}}};
+    state.apply(std::move(report), 3'000);
+
+    auto email = group_named(state, "email-group", 12'500);
+    CHECK(email["lag"] == 2);
+    CHECK(email["lag_seconds"] == 10);  // offset 1, produced at 2 s, still waiting at 12.5 s
+    CHECK(email["partitions"][0]["committed"] == 1);
+    auto shipping = group_named(state, "shipping-group", 12'500);
+    CHECK(shipping["lag"] == 3);
+    CHECK(shipping["partitions"][0]["committed"].is_null());
+    CHECK(group_named(state, "analytics-group", 12'500)["lag_seconds"].is_null());
+}
+
+TEST_CASE("a partition changing hands shows on the group's rebalance timeline") {
+    state_limits limits;
+    limits.member_idle_ms = 10'000;
+    pipeline_state state(groups, true, limits);
+    state.apply(acks({ack(1, "shipping-group", 1'000, "member-a", 0), ack(2, "shipping-group", 1'000, "member-a", 1),
+                      ack(3, "shipping-group", 1'500, "member-a", 0)}),
+                1'500);
+    auto shipping = group_named(state, "shipping-group", 1'500);
+    CHECK(shipping["assignment"] == json{{"member-a", {0, 1}}});
+    REQUIRE(shipping["rebalances"].size() == 2);  // first assignments, not moves
+    CHECK(shipping["rebalances"][0]["from"].is_null());
+
+    state.apply(acks({ack(4, "shipping-group", 2'000, "member-b", 1)}), 2'000);
+    shipping = group_named(state, "shipping-group", 2'000);
+    CHECK(shipping["assignment"] == json{{"member-a", {0}}, {"member-b", {1}}});
+    REQUIRE(shipping["rebalances"].size() == 3);
+    CHECK(shipping["rebalances"][2] == json{{"t_ms", 2'000}, {"partition", 1}, {"from", "member-a"}, {"to", "member-b"}});
+
+    // A member not heard of for the idle period leaves the assignment; the timeline stays.
+    shipping = group_named(state, "shipping-group", 11'800);
+    CHECK(shipping["assignment"] == json{{"member-b", {1}}});
+    CHECK(shipping["rebalances"].size() == 3);
+    // Acknowledgements from consumers that do not say who they are change nothing.
+    state.apply(acks({ack(5, "shipping-group", 3'000)}), 3'000);
+    CHECK(group_named(state, "shipping-group", 3'000)["rebalances"].size() == 3);
+}
+
+TEST_CASE("traces, dead letters and the rebalance timeline stay within their limits") {
+    state_limits limits;
+    limits.max_traces = 3;
+    limits.max_dead_letters = 2;
+    limits.max_rebalances = 4;
+    pipeline_state state(groups, true, limits);
+    for (std::int64_t id = 1; id <= 5; ++id) state.apply(orders({{id, 0, id, 1'000, 1}}), 1'000);
+    CHECK_FALSE(state.order_json(1, 1'000));
+    CHECK_FALSE(state.order_json(2, 1'000));
+    CHECK(state.order_json(5, 1'000));
+
+    observation letters;
+    for (int i = 0; i < 5; ++i) letters.dead_letters.push_back({i < 4 ? "invalid-json" : "invalid-order", "", "email-group", 0, i, 1'000, ""});
+    state.apply(std::move(letters), 1'000);
+    auto dead = json::parse(state.dead_letters_json());
+    CHECK(dead["counts"] == json{{"invalid-json", 4}, {"invalid-order", 1}});
+    REQUIRE(dead["recent"].size() == 2);
+    CHECK(dead["recent"][0]["offset"] == 4);  // newest first
+
+    for (int i = 0; i < 10; ++i)
+        state.apply(acks({ack(5, "email-group", 1'000 + i, i % 2 ? "member-a" : "member-b", 0)}), 1'000 + i);
+    auto timeline = group_named(state, "email-group", 1'010)["rebalances"];
+    REQUIRE(timeline.size() == 4);
+    CHECK(timeline[3]["t_ms"] == 1'009);
+}
+
+TEST_CASE("the history has one point per tick, capped, with orders and revenue of that second") {
+    state_limits limits;
+    limits.history_seconds = 3;
+    pipeline_state state(groups, true, limits);
+    for (std::int64_t second = 1; second <= 5; ++second) {
+        state.apply(orders({{second * 10, 0, second, second * 1'000, 2.5}, {second * 10 + 1, 1, second, second * 1'000, 2.5}}),
+                    second * 1'000);
+        state.tick(second * 1'000 + 999);
+    }
+    auto points = json::parse(state.history_json())["points"];
+    REQUIRE(points.size() == 3);
+    CHECK(points[0]["t_ms"] == 3'999);
+    CHECK(points[2]["orders"] == 2);
+    CHECK(points[2]["revenue"] == 5.0);
+    CHECK(json::parse(state.live_json())["orders"] == 10);
+}
