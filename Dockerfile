@@ -11,8 +11,13 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       librdkafka-dev libboost-dev libboost-filesystem-dev libboost-system-dev \
       nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libtomlplusplus-dev libsystemd-dev \
+      nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# The page's chart library is embedded from web/node_modules, pinned by web/package-lock.json;
+# installed first so this layer is reused while only the sources change.
+COPY web/package.json web/package-lock.json web/
+RUN npm ci --prefix web --omit=dev --no-audit --no-fund
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
  && cmake --build build --target orderstream \

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""deploy/docker-compose.yml and the Dockerfile, checked without a Docker engine (there is none on
+the build machines): the compose file parses and describes the cluster the README promises, and
+the Dockerfile builds in stages and runs as a non-root user with a health check.
+
+    container_files_test.py SOURCE_DIR
+"""
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+source = Path(sys.argv[1])
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+compose = yaml.safe_load((source / "deploy/docker-compose.yml").read_text())
+services = compose.get("services", {})
+brokers = {name: s for name, s in services.items() if name.startswith("kafka") and name != "kafka-init"}
+check(len(brokers) == 3, f"three Kafka brokers expected, found {sorted(brokers)}")
+
+host_ports = set()
+node_ids = set()
+for name, broker in brokers.items():
+    env = broker.get("environment", {})
+    check(str(broker.get("image", "")).startswith("apache/kafka:"), f"{name}: not the official apache/kafka image")
+    check(env.get("KAFKA_PROCESS_ROLES") == "broker,controller", f"{name}: not a combined KRaft node")
+    check("ZOOKEEPER" not in " ".join(env), f"{name}: mentions ZooKeeper")
+    check(str(env.get("KAFKA_DEFAULT_REPLICATION_FACTOR")) == "3", f"{name}: default replication is not 3")
+    check(str(env.get("KAFKA_MIN_INSYNC_REPLICAS")) == "2", f"{name}: min ISR is not 2")
+    check(str(env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR")) == "3", f"{name}: offsets topic replication is not 3")
+    check(len(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS", "").split(",")) == 3, f"{name}: the quorum is not three voters")
+    node_ids.add(env.get("KAFKA_NODE_ID"))
+    for port in broker.get("ports", []):
+        host, _, container = str(port).partition(":")
+        host_ports.add(int(host))
+        advertised = env.get("KAFKA_ADVERTISED_LISTENERS", "")
+        check(f"localhost:{host}" in advertised, f"{name}: host port {host} is not advertised to host clients")
+check(len(node_ids) == 3, f"node ids are not distinct: {node_ids}")
+check(host_ports == {9092, 9093, 9094}, f"host ports are {sorted(host_ports)}, not 9092-9094")
+
+init = services.get("kafka-init", {})
+script = " ".join(init.get("command", []))
+for topic in ("orders", "orders.dlq", "orders.acks"):
+    check(re.search(rf"\b{re.escape(topic)}\b", script), f"kafka-init does not create {topic}")
+check("--replication-factor 3" in script and "min.insync.replicas=2" in script,
+      "kafka-init topics are not replication 3 with min ISR 2")
+
+app = services.get("orderstream", {})
+check(app.get("build", {}).get("dockerfile") == "Dockerfile", "orderstream is not built from the Dockerfile")
+check((source / "deploy" / app.get("build", {}).get("context", "?") / "Dockerfile").resolve() == (source / "Dockerfile").resolve(),
+      "the build context is not the repository root")
+check("8080:8080" in [str(p) for p in app.get("ports", [])], "the dashboard is not on port 8080")
+command = app.get("command", [])
+servers = command[command.index("--bootstrap-servers") + 1] if "--bootstrap-servers" in command else ""
+check(sorted(s.split(":")[0] for s in servers.split(",")) == sorted(brokers),
+      f"orderstream is not pointed at the three brokers: {servers!r}")
+check("ORDERSTREAM_TOKEN" in app.get("environment", {}), "listening on 0.0.0.0 needs ORDERSTREAM_TOKEN")
+check(set(brokers) <= set(app.get("depends_on", {})), "orderstream does not wait for the brokers")
+
+dockerfile = (source / "Dockerfile").read_text()
+instructions = [line.split(None, 1) for line in dockerfile.splitlines() if line and not line[0].isspace() and not line.startswith("#")]
+stages = [rest for word, *rest in instructions if word == "FROM"]
+check(len(stages) >= 2, "the Dockerfile is not multi-stage")
+check(all(s and s[0].startswith("debian:12") for s in stages), f"not every stage is Debian 12: {stages}")
+users = [rest[0].strip() for word, *rest in instructions if word == "USER"]
+check(users and users[-1] not in ("root", "0"), f"the runtime image runs as {users[-1] if users else 'root'}")
+check(any(word == "EXPOSE" and "8080" in rest[0] for word, *rest in instructions), "8080 is not exposed")
+check(any(word == "HEALTHCHECK" for word, *rest in instructions), "no HEALTHCHECK")
+runtime = dockerfile[dockerfile.rindex("\nFROM "):]
+check("COPY . " not in runtime and "build-essential" not in runtime, "the runtime stage holds sources or compilers")
+check("npm ci --prefix web" in dockerfile, "the build stage does not install the page's chart library")
+
+for failure in failures:
+    print("FAIL:", failure)
+print(f"{len(failures)} problem(s) in deploy/docker-compose.yml and the Dockerfile")
+sys.exit(1 if failures else 0)
