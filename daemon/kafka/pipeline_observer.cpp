@@ -127,7 +127,7 @@ void pipeline_observer::run() {
     }
 
     const std::set<std::string> watched{orders_topic, acks_topic, dead_letter_topic};
-    std::set<std::string> assigned_topics;
+    std::set<std::pair<std::string, std::int32_t>> assigned;  // topic, partition
     std::vector<std::int32_t> order_partitions;
     pipeline::observation pending;
     auto next_metadata = clock::now();
@@ -137,24 +137,28 @@ void pipeline_observer::run() {
         if (clock::now() >= next_metadata) {
             next_metadata = clock::now() + metadata_interval;
             auto cluster = read_cluster(*consumer);
-            // Assign the partitions of watched topics as they appear, starting a little back.
+            // Assign the partitions of watched topics as they appear, starting a little back. A
+            // partition whose offsets cannot be read yet (no leader) is tried again next time.
             std::vector<RdKafka::TopicPartition*> added;
-            std::set<std::string> seen_now;
             for (const auto& p : cluster.partitions) {
-                if (!watched.count(p.topic) || assigned_topics.count(p.topic)) continue;
-                seen_now.insert(p.topic);
+                if (!watched.count(p.topic) || assigned.count({p.topic, p.partition})) continue;
                 std::int64_t low = 0, high = 0;
                 if (consumer->query_watermark_offsets(p.topic, p.partition, &low, &high, request_timeout_ms) !=
                     RdKafka::ERR_NO_ERROR)
                     continue;
                 added.push_back(RdKafka::TopicPartition::create(p.topic, p.partition,
                                                                 std::max(low, high - history_records)));
-                if (p.topic == orders_topic) order_partitions.push_back(p.partition);
             }
             if (!added.empty()) {
                 std::unique_ptr<RdKafka::Error> failure(consumer->incremental_assign(added));
-                if (failure) logger->warn("observer assign failed: {}", failure->str());
-                else assigned_topics.insert(seen_now.begin(), seen_now.end());
+                if (failure) {
+                    logger->warn("observer assign failed: {}", failure->str());
+                } else {
+                    for (const auto* part : added) {
+                        assigned.insert({part->topic(), part->partition()});
+                        if (part->topic() == orders_topic) order_partitions.push_back(part->partition());
+                    }
+                }
                 RdKafka::TopicPartition::destroy(added);
             }
             if (cluster.reachable && !order_partitions.empty()) {
@@ -193,16 +197,16 @@ void pipeline_observer::run() {
             } else if (topic == acks_topic) {
                 auto ack = nlohmann::json::parse(static_cast<const char*>(message->payload()),
                                                  static_cast<const char*>(message->payload()) + message->len(), nullptr, false);
-                if (ack.is_object() && ack.value("order_id", nlohmann::json()).is_number_integer() &&
-                    ack.value("group", nlohmann::json()).is_string())
-                {
-                    auto member = ack.value("member", nlohmann::json());
-                    auto partition = ack.value("partition", nlohmann::json());
-                    pending.acks.push_back({ack["order_id"].get<std::int64_t>(), ack["group"].get<std::string>(),
-                                            ack.value("processed_ms", message->timestamp().timestamp),
-                                            member.is_string() ? member.get<std::string>() : "",
+                // Anyone can write to the topic: fields of the wrong type are ignored, never thrown.
+                auto field = [&](const char* name) { return ack.is_object() ? ack.value(name, nlohmann::json()) : nlohmann::json(); };
+                auto order_id = field("order_id"), group = field("group"), processed_ms = field("processed_ms"),
+                     member = field("member"), partition = field("partition");
+                if (order_id.is_number_integer() && group.is_string() && group.get_ref<const std::string&>().size() <= 255)
+                    pending.acks.push_back({order_id.get<std::int64_t>(), group.get<std::string>(),
+                                            processed_ms.is_number_integer() ? processed_ms.get<std::int64_t>()
+                                                                             : message->timestamp().timestamp,
+                                            member.is_string() ? member.get<std::string>().substr(0, 255) : "",
                                             partition.is_number_integer() ? partition.get<std::int32_t>() : -1});
-                }
             } else if (topic == dead_letter_topic) {
                 std::string scratch;
                 std::string_view raw(static_cast<const char*>(message->payload()), message->payload() ? message->len() : 0);

@@ -70,13 +70,16 @@ void pipeline_state::apply(observation&& report, std::int64_t now_ms) {
         for (const auto& [group, p] : t.processed) record_latency(group, std::max<std::int64_t>(0, p.processed_ms - t.produced_ms));
     }
     for (const auto& ack : report.acks) {
+        if (!stats_.count(ack.group) && stats_.size() >= limits_.max_groups) continue;
         auto& t = trace_for(ack.order_id);
         auto& p = t.processed[ack.group];
         auto& stats = stats_[ack.group];
         if (stats.offsets.group.empty()) stats.offsets.group = ack.group;
         if (!ack.member.empty() && ack.partition >= 0) {
             auto& holder = stats.owners[ack.partition];
-            if (holder.member != ack.member) {
+            // Acks of one partition reach us out of order (they are spread over the acks topic's
+            // partitions): only a newer ack from another member is a change of hands.
+            if (holder.member != ack.member && ack.processed_ms >= holder.last_ms) {
                 stats.rebalances.push_back({ack.processed_ms, ack.partition, holder.member, ack.member});
                 if (stats.rebalances.size() > limits_.max_rebalances) stats.rebalances.pop_front();
                 holder.member = ack.member;
@@ -92,7 +95,9 @@ void pipeline_state::apply(observation&& report, std::int64_t now_ms) {
         }
     }
     for (auto& letter : report.dead_letters) {
-        ++dead_letter_counts_[letter.reason.empty() ? "unknown" : letter.reason];
+        std::string reason = letter.reason.empty() ? "unknown" : letter.reason;
+        if (!dead_letter_counts_.count(reason) && dead_letter_counts_.size() >= limits_.max_reasons) reason = "other";
+        ++dead_letter_counts_[reason];
         dead_letters_.push_back(std::move(letter));
         if (dead_letters_.size() > limits_.max_dead_letters) dead_letters_.pop_front();
     }

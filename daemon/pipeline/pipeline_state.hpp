@@ -25,6 +25,10 @@ struct state_limits {
     std::size_t latency_window = 2000;     // samples per group for the overall percentiles
     std::size_t max_rebalances = 50;       // timeline entries per group
     std::int64_t member_idle_ms = 60000;   // a member not heard of this long leaves the assignment
+    // Acks and dead letters come from topics anyone can write to: groups and reasons beyond these
+    // counts are not tracked (their acks ignored, their reasons counted as "other").
+    std::size_t max_groups = 16;
+    std::size_t max_reasons = 32;
 };
 
 class pipeline_state {

@@ -113,12 +113,17 @@ TEST_CASE("a partition changing hands shows on the group's rebalance timeline") 
     REQUIRE(shipping["rebalances"].size() == 3);
     CHECK(shipping["rebalances"][2] == json{{"t_ms", 2'000}, {"partition", 1}, {"from", "member-a"}, {"to", "member-b"}});
 
+    // A late ack from the old member (acks arrive out of order) is not a change back.
+    state.apply(acks({ack(5, "shipping-group", 1'800, "member-a", 1)}), 2'100);
+    CHECK(group_named(state, "shipping-group", 2'100)["rebalances"].size() == 3);
+    CHECK(group_named(state, "shipping-group", 2'100)["assignment"]["member-b"] == json{1});
+
     // A member not heard of for the idle period leaves the assignment; the timeline stays.
     shipping = group_named(state, "shipping-group", 11'800);
     CHECK(shipping["assignment"] == json{{"member-b", {1}}});
     CHECK(shipping["rebalances"].size() == 3);
     // Acknowledgements from consumers that do not say who they are change nothing.
-    state.apply(acks({ack(5, "shipping-group", 3'000)}), 3'000);
+    state.apply(acks({ack(6, "shipping-group", 3'000)}), 3'000);
     CHECK(group_named(state, "shipping-group", 3'000)["rebalances"].size() == 3);
 }
 
@@ -146,6 +151,26 @@ TEST_CASE("traces, dead letters and the rebalance timeline stay within their lim
     auto timeline = group_named(state, "email-group", 1'010)["rebalances"];
     REQUIRE(timeline.size() == 4);
     CHECK(timeline[3]["t_ms"] == 1'009);
+}
+
+TEST_CASE("acks of unknown groups and unknown dead-letter reasons cannot grow the state without end") {
+    state_limits limits;
+    limits.max_groups = 5;
+    limits.max_reasons = 4;
+    pipeline_state state(groups, true, limits);
+    for (int i = 0; i < 20; ++i) state.apply(acks({ack(1, "forged-" + std::to_string(i), 1'000)}), 1'000);
+    auto listed = json::parse(state.groups_json(1'000));
+    REQUIRE(listed.size() == 5);  // the three configured, then the first two others
+    CHECK(group_named(state, "forged-1", 1'000)["processed"] == 1);
+    // The configured groups are always counted.
+    state.apply(acks({ack(1, "email-group", 1'000)}), 1'000);
+    CHECK(group_named(state, "email-group", 1'000)["processed"] == 1);
+
+    observation letters;
+    for (int i = 0; i < 10; ++i) letters.dead_letters.push_back({"reason-" + std::to_string(i), "", "email-group", 0, i, 1'000, ""});
+    state.apply(std::move(letters), 1'000);
+    auto counts = json::parse(state.dead_letters_json())["counts"];
+    CHECK(counts == json{{"reason-0", 1}, {"reason-1", 1}, {"reason-2", 1}, {"reason-3", 1}, {"other", 6}});
 }
 
 TEST_CASE("the history has one point per tick, capped, with orders and revenue of that second") {
