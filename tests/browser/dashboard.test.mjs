@@ -145,6 +145,14 @@ test('restarting a consumer from its button shows the state change', async () =>
     assert.notEqual(pid_after, pid_before, 'a new process runs');
     const api = (await daemon.api('GET', '/api/processes')).find((p) => p.name === 'shipping');
     assert.equal(String(api.pid), pid_after);
+    // The new consumer is a new group member: its partitions change hands on the timeline.
+    await eventually(async () => {
+      const shipping = (await daemon.api('GET', '/api/groups')).find((g) => g.group === 'shipping-group');
+      return shipping && shipping.rebalances.some((r) => r.from !== null);
+    }, { timeout_ms: 30000, what: 'a change of hands in shipping-group after the restart' });
+    const timeline = page.locator('.group[data-group="shipping-group"] .rebalances');
+    await timeline.locator('summary').click();
+    await timeline.locator('.timeline li', { hasText: '→' }).first().waitFor({ timeout: 10000 });
     // Stop greys out Stop and offers Start.
     await card.locator('button[data-action="stop"]').click();
     await card.locator('.state', { hasText: 'STOPPED' }).waitFor({ timeout: 10000 });

@@ -66,10 +66,12 @@ function pane_for(name) {
   return pane;
 }
 
+// While the stream is live its `clear` event empties the pane, in order with the lines that
+// follow it; clearing here too could wipe a line that already came after the clear.
 async function clear_pane(pane) {
   try {
     await request('POST', `/api/clear/${encodeURIComponent(pane.name)}`);
-    pane.clear();
+    if (!stream_live) pane.clear();
     notify('');
   } catch (err) {
     notify(`Could not clear ${pane.name}: ${err.message}`);
@@ -79,7 +81,7 @@ async function clear_pane(pane) {
 async function clear_all() {
   try {
     await request('POST', '/api/clear');
-    panes.forEach((pane) => pane.clear());
+    if (!stream_live) panes.forEach((pane) => pane.clear());
     notify('');
   } catch (err) {
     notify(`Could not clear: ${err.message}`);

@@ -39,8 +39,12 @@ export async function start_daemon({ toml = '', env = {} } = {}) {
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start in ${START_TIMEOUT_MS} ms:\n${log.join('\n')}`)),
-                             START_TIMEOUT_MS);
+    // A daemon that does not come up is killed here: nothing else would stop it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rm(dir, { recursive: true, force: true }).catch(() => {});
+      reject(new Error(`daemon did not start in ${START_TIMEOUT_MS} ms:\n${log.join('\n')}`));
+    }, START_TIMEOUT_MS);
     let partial = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk) => {

@@ -8,6 +8,7 @@ import { compare_groups, el, format_clock, format_ms, format_number } from './do
 export class groups_view {
   constructor(box) {
     this.box_ = box;
+    this.timelines_open_ = new Set();  // groups whose rebalance timeline the user opened
   }
 
   async refresh() {
@@ -61,7 +62,14 @@ export class groups_view {
       body.append(row);
     }
     table.append(thead, body);
-    card.append(table, render_assignment(group.assignment || {}), render_rebalances(group.rebalances || []));
+    const timeline = render_rebalances(group.rebalances || []);
+    // Cards are redrawn on every refresh: keep an opened timeline open.
+    timeline.open = this.timelines_open_.has(group.group);
+    timeline.addEventListener('toggle', () => {
+      if (timeline.open) this.timelines_open_.add(group.group);
+      else this.timelines_open_.delete(group.group);
+    });
+    card.append(table, render_assignment(group.assignment || {}), timeline);
     return card;
   }
 }
