@@ -29,9 +29,12 @@ void append_line(std::string& out, const capture::line_entry& entry, bool with_s
     out.push_back('}');
 }
 
-std::size_t estimate(const capture::output_store& store) {
+// Room for the lines newer than `since` only: an SSE client's buffer keeps its capacity, so
+// reserving for whole rings on every event would pin that much memory per client.
+std::size_t estimate(const capture::output_store& store, std::uint64_t since) {
     std::size_t bytes = 64;
-    for (const auto& t : store.terminals()) bytes += t.lines.size() * 112;
+    for (const auto& t : store.terminals())
+        bytes += 32 + (t.lines.size() - (since ? t.lines.first_after(since) : 0)) * 112;
     return bytes;
 }
 
@@ -58,12 +61,12 @@ void write_terminals(const capture::output_store& store, std::uint64_t since, bo
 }  // namespace
 
 void write_outputs(const capture::output_store& store, bool plain, std::string& out) {
-    out.reserve(out.size() + estimate(store));
+    out.reserve(out.size() + estimate(store, 0));
     write_terminals(store, 0, false, plain, out);
 }
 
 void write_outputs_since(const capture::output_store& store, std::uint64_t since, bool plain, std::string& out) {
-    out.reserve(out.size() + estimate(store));
+    out.reserve(out.size() + estimate(store, since));
     out.append("{\"seq\":");
     append_number(out, store.last_seq());
     out.append(",\"terminals\":");

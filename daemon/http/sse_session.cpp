@@ -85,6 +85,8 @@ void sse_session::do_write() {
 void sse_session::on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
     if (ec) return close();
+    // A resync (a whole ring) is large and rare: give its memory back rather than keep it per client.
+    if (out_.capacity() > 64 * 1024) std::string().swap(out_);
     do_write();  // whatever arrived meanwhile
 }
 
