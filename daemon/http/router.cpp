@@ -85,6 +85,8 @@ response router::route(const request& req) {
         if (auto refusal = check_access(req)) return std::move(*refusal);
 
     if (!segments.empty() && segments[0] == "api") {
+        // Every endpoint below has a second segment (found by fuzzing: "/api/" read past the end).
+        if (segments.size() < 2) return error_response(status::not_found, "no such API endpoint: " + target->path, version);
         if (segments.size() == 2 && segments[1] == "outputs") {
             if (!is_read(req.method())) return method_not_allowed("GET", version);
             return outputs(req, *target);

@@ -107,6 +107,12 @@ TEST_CASE("errors are JSON: unknown terminal 404, wrong method 405, unknown path
     auto unknown = f.get("/api/nothing");
     CHECK(unknown.result() == beast_http::status::not_found);
     CHECK(is_json_error(unknown));
+    // The API's root itself (once read past the end of the path's segments).
+    for (const char* root : {"/api", "/api/", "/api//"}) {
+        CAPTURE(root);
+        CHECK(f.get(root).result() == beast_http::status::not_found);
+        CHECK(f.post(root).result() == beast_http::status::not_found);
+    }
     auto unknown_page = f.get("/nothing.html");
     CHECK(unknown_page.result() == beast_http::status::not_found);
     CHECK(is_json_error(unknown_page));
