@@ -162,12 +162,22 @@ response router::outputs(const request& req, const request_target& target) {
     auto strip = target.param("strip_ansi");
     bool plain = strip && *strip != "0" && *strip != "false";
 
-    std::string out;
-    if (since)
+    if (since) {
+        std::string out;
         write_outputs_since(store_, *since, plain, out);
-    else
-        write_outputs(store_, plain, out);
-    return json_response(std::move(out), version);
+        return json_response(std::move(out), version);
+    }
+    std::uint64_t clears = 0;
+    for (const auto& terminal : store_.terminals()) clears += terminal.clears;
+    auto& cache = full_outputs_[plain];
+    if (!cache.valid || cache.seq != store_.last_seq() || cache.clears != clears) {
+        cache.body.clear();
+        write_outputs(store_, plain, cache.body);
+        cache.valid = true;
+        cache.seq = store_.last_seq();
+        cache.clears = clears;
+    }
+    return json_response(cache.body, version);
 }
 
 response router::clear(const std::vector<std::string_view>& segments) {

@@ -82,6 +82,14 @@ private:
     stream_hub* hub_ = nullptr;
     const pipeline::pipeline_state* pipeline_ = nullptr;
     broker_switch broker_switch_;
+    // The whole-ring /api/outputs answer (plain and with ANSI codes), rebuilt only when a line
+    // was added or a terminal cleared: pollers ask far more often than the rings change.
+    struct outputs_cache {
+        bool valid = false;
+        std::uint64_t seq = 0, clears = 0;
+        std::string body;
+    };
+    outputs_cache full_outputs_[2];
 };
 
 }  // namespace orderstream::http

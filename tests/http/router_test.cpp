@@ -77,6 +77,20 @@ TEST_CASE("strip_ansi removes colour codes from the JSON") {
     CHECK(f.get_json("/api/outputs?strip_ansi=1")["producer"][0]["line"] == "green plain");
 }
 
+TEST_CASE("repeated GET /api/outputs sees every new line and every clear") {
+    fixture f;
+    f.store.append(0, "first");
+    CHECK(f.get_json("/api/outputs")["producer"].size() == 1);
+    CHECK(f.get_json("/api/outputs")["producer"].size() == 1);
+    f.store.append(0, "second");
+    CHECK(f.get_json("/api/outputs")["producer"][1]["line"] == "second");
+    f.store.clear(0);
+    CHECK(f.get_json("/api/outputs")["producer"].empty());
+    f.store.append(2, "\x1b[1mbold\x1b[0m");
+    CHECK(f.get_json("/api/outputs?strip_ansi=1")["email"][0]["line"] == "bold");
+    CHECK(f.get_json("/api/outputs")["email"][0]["line"] == "\x1b[1mbold\x1b[0m");
+}
+
 TEST_CASE("POST /api/clear empties every terminal, /api/clear/{terminal} just one") {
     fixture f;
     for (std::size_t i = 0; i < 4; ++i) f.store.append(i, "line");
