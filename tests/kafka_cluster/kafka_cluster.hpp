@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kafka_cluster/command.hpp"
+#include "support/command.hpp"
 
 namespace orderstream::testing {
 

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/command.hpp"
+
 namespace orderstream::testing {
 namespace fs = std::filesystem;
 
@@ -39,13 +41,8 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 }
 
 shell_result run_shell(const std::string& command) {
-    FILE* pipe = ::popen((command + " 2>&1 </dev/null").c_str(), "r");
-    if (!pipe) throw std::runtime_error("popen failed: " + command);
-    std::string output;
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-    int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+    auto result = run_command({"/bin/sh", "-c", command + " 2>&1 </dev/null"}, std::chrono::seconds(120));
+    return {result.exit_code, result.out + (result.timed_out ? "\n[killed after 120 s]" : "")};
 }
 
 bool process_alive(pid_t pid) {

@@ -54,7 +54,7 @@ struct shell_result {
     int exit_code;  // -1 when killed by a signal
     std::string output;  // stdout and stderr
 };
-// Runs `command` with /bin/sh, stdin from /dev/null, and collects its output.
+// Runs `command` with /bin/sh, stdin from /dev/null, and collects its output; killed after 120 s.
 shell_result run_shell(const std::string& command);
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.

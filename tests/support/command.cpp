@@ -1,5 +1,5 @@
 // See command.hpp.
-#include "kafka_cluster/command.hpp"
+#include "support/command.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

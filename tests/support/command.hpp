@@ -1,4 +1,4 @@
-// Runs an external program (the cluster script, kcat) with a deadline and captures its output.
+// Runs an external program (kcat, the cluster script, a shell line) with a deadline and captures its output.
 #pragma once
 
 #include <chrono>
