@@ -1,0 +1,911 @@
+#!/usr/bin/env python3
+"""orderstream's benchmarks against its peers; bench/run installs what is needed and calls this.
+
+Each benchmark runs REPS times, prints one table (orderstream's median, each peer's median,
+the ratio, the min-max spread), saves bench/results/NAME.json and NAME.png, and rewrites
+bench/RESULTS.md from every saved result. A slow figure never fails a benchmark: only a run that
+could not be measured at all (a server that did not start, a line that never arrived) does.
+Everything listens on 127.0.0.1 on free ports and is stopped on the way out, error or not.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH_DIR)
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+DAEMON = os.environ.get("ORDERSTREAM_BIN", os.path.join(ROOT, "build", "daemon", "orderstream"))
+PYTHON = "/usr/bin/python3"
+REFERENCE = os.path.join(BENCH_DIR, "reference_monitor.py")
+BENCHMARKS = ("capture", "outputs", "memory")
+
+CAPTURE_LINES = int(os.environ.get("BENCH_CAPTURE_LINES", 2_000_000))
+MEMORY_LINES = int(os.environ.get("BENCH_MEMORY_LINES", 10_000_000))
+MEMORY_CHECKPOINT = MEMORY_LINES // 10  # a reading part-way, to tell one-time growth from per line
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", 10))
+POLL_SECONDS = 0.02          # how often the harness looks for the last line
+RUN_TIMEOUT = 180            # one measured run (start, ingest, stop)
+START_TIMEOUT = 30           # a server must answer within this
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+NOT_MEASURED = [
+    ("producer", "Kafka producer throughput (orders/s to the embedded and the real cluster)"),
+    ("latency", "end-to-end latency (order produced to processed by every group)"),
+    ("fanout", "push fan-out (/api/stream to many clients)"),
+]
+
+
+class BenchError(Exception):
+    """A run that could not be measured (as opposed to a slow one)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes: every one in its own session, its group id written down for bench/run's trap.
+
+class Harness:
+    def __init__(self, work, printer, reps):
+        self.work = work
+        self.printer = printer
+        self.reps = reps
+        self.running = []
+        self.commands = [f"gcc -O2 -Wall -o $WORK/printer bench/printer.c"]  # for RESULTS.md
+        self.configs = {}  # the first config file of each kind, for RESULTS.md
+
+    def path(self, *parts):
+        p = os.path.join(self.work, *parts)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def note(self, argv, prefix=""):
+        """Remembers a command line once, with the run's number, ports and markers generalised."""
+        text = " ".join(shlex.quote(str(a)) for a in argv).replace(self.work, "$WORK").replace(ROOT + "/", "")
+        text = re.sub(r"/([a-z]+-[a-z-]+)-\d+/", r"/\1-R/", text)
+        text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+        text = re.sub(r"--port \d+", "--port PORT", text)
+        text = re.sub(r"END-[0-9a-f]{32}", "END-UNIQUE", text)
+        text = re.sub(r"since=\d+", "since=SEQ", text)
+        text = prefix + text
+        if text not in self.commands:
+            self.commands.append(text)
+
+    def keep_config(self, kind, path):
+        if kind not in self.configs:
+            with open(path) as f:
+                text = f.read().replace(self.work, "$WORK")
+            text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+            text = re.sub(r"/([a-z]+-[a-z-]+)-\d+/", r"/\1-R/", text)
+            self.configs[kind] = re.sub(r"END-[0-9a-f]{32}", "END-UNIQUE", text)
+
+    def start(self, argv, log_name, **kwargs):
+        self.note(argv)
+        log = open(self.path("logs", log_name), "ab")
+        proc = subprocess.Popen([str(a) for a in argv], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
+        log.close()
+        self.running.append(proc)
+        with open(os.path.join(self.work, "pids"), "a") as f:
+            f.write(f"{proc.pid}\n")
+        return proc
+
+    def stop(self, proc, grace=10):
+        if proc in self.running:
+            self.running.remove(proc)
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # whatever is left of the group (children that ignored SIGTERM)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop_all(self):
+        for proc in list(self.running):
+            self.stop(proc)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    """utime + stime of the process itself (all its threads, none of its children)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise BenchError(f"no {key} for pid {pid}")
+
+
+def wait_until(what, predicate, timeout, interval=0.05, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise BenchError(f"{what}: the server exited with {proc.returncode} (see $WORK/logs)")
+        try:
+            value = predicate()
+        except (OSError, http.client.HTTPException, ValueError):
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise BenchError(f"{what}: not within {timeout} s")
+
+
+class Client:
+    """One keep-alive HTTP connection to 127.0.0.1:PORT (Host 127.0.0.1:PORT, as the daemon wants)."""
+
+    def __init__(self, port, timeout=10):
+        self.port, self.timeout, self.conn = port, timeout, None
+
+    def get(self, path):
+        for attempt in (1, 2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                self.conn.request("GET", path)
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def read_stats(path, timeout=15):
+    wait_until("the printer's stats file", lambda: os.path.exists(path), timeout)
+    with open(path) as f:
+        return {k: float(v) for k, v in (line.strip().split("=", 1) for line in f if "=" in line)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The three supervisors, started the same way for every benchmark.
+
+def toml_string(s):
+    return json.dumps(str(s))  # a JSON string is a valid TOML basic string
+
+
+def start_orderstream(h, name, processes):
+    """processes: [(name, argv)]. Returns (proc, port)."""
+    port = free_port()
+    lines = ["[http]", f"listen = {toml_string(f'127.0.0.1:{port}')}",
+             "[supervisor]", "stop_grace_seconds = 2.0", ""]
+    for pname, argv in processes:
+        lines += ["[[processes]]", f"name = {toml_string(pname)}", f"command = {toml_string(argv[0])}",
+                  "args = [" + ", ".join(toml_string(a) for a in argv[1:]) + "]",
+                  "autorestart = false", "stable_seconds = 0.0", ""]
+    config = h.path(name, "orderstream.toml")
+    with open(config, "w") as f:
+        f.write("\n".join(lines))
+    h.keep_config(f"orderstream ({name.split('-')[0]})", config)
+    for _, argv in processes:
+        h.note(argv, "#   child: ")
+    proc = h.start([DAEMON, "run", "--config", config, "--log-level", "warn"], f"{name}-orderstream.log")
+    client = Client(port)
+    wait_until("orderstream /healthz", lambda: client.get("/healthz")[0] == 200, START_TIMEOUT, proc=proc)
+
+    def all_running():
+        status, body = client.get("/api/processes")
+        listed = json.loads(body) if status == 200 else []
+        return len(listed) == len(processes) and all(p.get("pid") for p in listed)
+
+    wait_until("orderstream's children", all_running, START_TIMEOUT, proc=proc)
+    client.close()
+    return proc, port, config
+
+
+def start_reference(h, name, processes):
+    port = free_port()
+    config = h.path(name, "reference.json")
+    with open(config, "w") as f:
+        json.dump({"processes": [{"name": n, "command": [str(a) for a in argv]} for n, argv in processes]}, f)
+    for _, argv in processes:
+        h.note(argv, "#   child: ")
+    proc = h.start([PYTHON, REFERENCE, "--port", port, "--config", config], f"{name}-reference.log")
+    client = Client(port)
+    wait_until("reference /api/outputs", lambda: client.get("/api/outputs")[0] == 200, START_TIMEOUT, proc=proc)
+    client.close()
+    return proc, port
+
+
+def start_supervisord(h, name, processes):
+    d = h.path(name, "supervisord", "x")[:-2]
+    conf = os.path.join(d, "supervisord.conf")
+    text = ["[supervisord]", "nodaemon=true", f"logfile={d}/supervisord.log", f"pidfile={d}/supervisord.pid",
+            f"childlogdir={d}", "loglevel=warn", "user=root" if os.geteuid() == 0 else "", ""]
+    for pname, argv in processes:
+        text += [f"[program:{pname}]", "command=" + " ".join(shlex.quote(str(a)) for a in argv),
+                 "autostart=true", "autorestart=false", "startsecs=0", "redirect_stderr=true",
+                 f"stdout_logfile={d}/{pname}.log", "stdout_logfile_maxbytes=0",
+                 "stdout_logfile_backups=0", ""]
+    with open(conf, "w") as f:
+        f.write("\n".join(text))
+    h.keep_config(f"supervisord ({name.split('-')[0]})", conf)
+    supervisord = shutil.which("supervisord") or "/usr/bin/supervisord"
+    proc = h.start([supervisord, "-n", "-c", conf], f"{name}-supervisord.log")
+
+    def children():
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        return len(out) >= len(processes)
+
+    wait_until("supervisord's children", children, START_TIMEOUT, proc=proc)
+    return proc, d
+
+
+# ---------------------------------------------------------------------------------------------
+# capture: a child prints N lines as fast as it can; wall time until the supervisor has the
+# last one, and the supervisor's CPU seconds per million lines.
+
+def capture_run(h, system, rep):
+    name = f"capture-{system}-{rep}"
+    go, stats = h.path(name, "go"), h.path(name, "stats")
+    marker = f"END-{uuid.uuid4().hex}"
+    argv = [h.printer, "--lines", CAPTURE_LINES, "--wait", go, "--marker", marker, "--stats", stats]
+    proc = log_path = None
+    try:
+        if system == "orderstream":
+            proc, port, _ = start_orderstream(h, name, [("capture", argv)])
+            client = Client(port)
+            since = [0]
+
+            def arrived():
+                status, body = client.get(f"/api/outputs?since={since[0]}")
+                m = re.match(rb'\{"seq":(\d+)', body)
+                if m:
+                    since[0] = int(m.group(1))
+                return status == 200 and marker.encode() in body
+        elif system == "python-ref":
+            proc, port = start_reference(h, name, [("capture", argv)])
+            client = Client(port)
+
+            def arrived():
+                status, body = client.get("/api/outputs")
+                return status == 200 and marker.encode() in body
+        else:
+            proc, d = start_supervisord(h, name, [("capture", argv)])
+            client = None
+            log_path = os.path.join(d, "capture.log")
+
+            def arrived():
+                with open(log_path, "rb") as f:
+                    f.seek(0, os.SEEK_END)
+                    f.seek(max(0, f.tell() - 512))
+                    return marker.encode() in f.read()
+
+        time.sleep(1.0)  # let start-up work (the embedded cluster, imports) finish before measuring
+        cpu_before = cpu_seconds(proc.pid)
+        open(go, "w").close()
+        wait_until(f"{system}: the last line", arrived, RUN_TIMEOUT, interval=POLL_SECONDS, proc=proc)
+        done = time.time()
+        cpu_used = cpu_seconds(proc.pid) - cpu_before
+        st = read_stats(stats)
+        captured = None
+        if system == "orderstream":
+            _, metrics = client.get("/metrics")
+            m = re.search(rb'orderstream_lines_captured_total\{terminal="capture"\} (\d+)', metrics)
+            captured = int(m.group(1)) if m else None
+        elif system == "supervisord":
+            with open(log_path, "rb") as f:
+                captured = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        if client:
+            client.close()
+        return {
+            "wall_s": done - st["start_wall"],
+            "cpu_per_mline": cpu_used / (CAPTURE_LINES / 1e6),
+            "max_write_ms": st["max_write_ms"],
+            "slow_writes": st["slow_writes"],
+            "captured": captured,
+        }
+    finally:
+        if proc:
+            h.stop(proc)
+        if log_path and os.path.exists(log_path):
+            os.remove(log_path)  # supervisord's copy of the output: 200 MB a run
+
+
+def bench_capture(h):
+    systems = ["orderstream", "supervisord", "python-ref"]
+    runs = {s: [] for s in systems}
+    for rep in range(h.reps):
+        for system in systems:  # interleaved, so a noisy moment hits every system alike
+            r = capture_run(h, system, rep)
+            runs[system].append(r)
+            print(f"  capture {system} run {rep + 1}: {r['wall_s']:.2f} s, "
+                  f"{r['cpu_per_mline']:.3f} CPU s/M lines, longest write {r['max_write_ms']:.1f} ms"
+                  + (f", {r['captured']} lines captured" if r["captured"] is not None else ""), flush=True)
+    rows = [
+        metric("wall time until the last line is in, s", "lower", runs, "wall_s"),
+        metric("supervisor CPU s per million lines", "lower", runs, "cpu_per_mline"),
+        metric("child's longest write() block, ms", "lower", runs, "max_write_ms"),
+        metric("child's writes blocked > 10 ms", "lower", runs, "slow_writes"),
+    ]
+    os_cpu = statistics.median(runs["orderstream"][i]["cpu_per_mline"] for i in range(h.reps))
+    best_peer = min(statistics.median(r["cpu_per_mline"] for r in runs[s]) for s in systems[1:])
+    worst_write = max(r["max_write_ms"] for r in runs["orderstream"])
+    expected = CAPTURE_LINES + 1
+    lost = [r["captured"] for r in runs["orderstream"] if r["captured"] != expected]
+    goals = [
+        goal("≥ 10× fewer CPU s per million lines than the best peer",
+             best_peer / os_cpu >= 10 if os_cpu > 0 else True,
+             f"{os_cpu:.3f} vs {best_peer:.3f} s/M lines: {ratio_text(best_peer, os_cpu)}"),
+        goal("the child never blocks in write() > 10 ms (orderstream)", worst_write <= 10,
+             f"longest write over all runs: {worst_write:.1f} ms"),
+        goal("every line ingested (orderstream's lines_captured_total)", not lost,
+             f"expected {expected} per run" + (f", got {lost}" if lost else "")),
+    ]
+    notes = [
+        f"N = {CAPTURE_LINES:,} lines of 100 bytes (+1 unique last line) from bench/printer.c, "
+        "written in 8 KiB chunks (what stdio does on a pipe); the printer starts only after the "
+        "supervisor has been up for 1 s, and times every write() itself.",
+        f"Wall time: from the printer's first write to the moment the harness saw the last line "
+        f"(polled every {POLL_SECONDS * 1000:.0f} ms: orderstream `GET /api/outputs?since=SEQ`, "
+        "python-ref `GET /api/outputs`, supervisord the tail of its stdout log file).",
+        "CPU: utime + stime of the supervisor process only (from /proc/PID/stat, all its threads, "
+        "not the child's), from just before the printer starts until the last line was seen; it "
+        "includes serving the harness's polls. orderstream also runs its idle embedded Kafka "
+        "cluster (< 1 % of a core).",
+        "supervisord writes the child's stdout to a log file (`stdout_logfile_maxbytes=0`); "
+        "python-ref is bench/reference_monitor.py (a reader thread per child, readline, lists "
+        "trimmed to 1000 entries). PM2 was not measured (optional peer, not set up).",
+    ]
+    return {"title": "capture", "rows": rows, "goals": goals, "notes": notes, "runs": runs}
+
+
+# ---------------------------------------------------------------------------------------------
+# outputs: GET /api/outputs with four full rings under wrk.
+
+def fill_processes(h, name):
+    return [(f"t{i}", [h.printer, "--lines", 1200, "--marker", f"FILLED-t{i}", "--sleep", 3600])
+            for i in range(1, 5)]
+
+
+def rings_full(body, count=4):
+    try:
+        outputs = json.loads(body)
+    except ValueError:
+        return False
+    return len(outputs) == count and all(len(v) == 1000 for v in outputs.values()) and \
+        all(f"FILLED-{k}".encode() in body for k in outputs if k.startswith("t"))
+
+
+def wrk(h, url, label):
+    argv = ["wrk", "-t2", "-c64", f"-d{WRK_SECONDS}s", "--latency", "--timeout", "5s", url]
+    h.note(argv)
+    out = subprocess.run(["timeout", str(WRK_SECONDS + 30)] + argv, capture_output=True, text=True).stdout
+    with open(h.path("logs", f"wrk-{label}.txt"), "a") as f:
+        f.write(out + "\n")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if not rps or not p99:
+        raise BenchError(f"wrk against {label} printed no figures: {out[-500:]}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors += int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors += sum(int(x) for x in m.groups()) if m else 0
+    return {"rps": float(rps.group(1)), "p99_ms": float(p99.group(1)) * scale, "errors": errors}
+
+
+def bench_outputs(h):
+    runs = {}
+    sizes = {}
+
+    def measure(label, url):
+        runs[label] = []
+        for rep in range(h.reps):
+            r = wrk(h, url, label)
+            runs[label].append(r)
+            print(f"  outputs {label} run {rep + 1}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms"
+                  + (f", {r['errors']} errors" if r["errors"] else ""), flush=True)
+
+    saved = h.path("outputs", "www", "api", "outputs")
+    proc, port, _ = start_orderstream(h, "outputs-orderstream", fill_processes(h, "outputs"))
+    try:
+        client = Client(port)
+        body = wait_until("orderstream: four full rings",
+                          lambda: (lambda r: r[1] if r[0] == 200 and rings_full(r[1]) else None)(
+                              client.get("/api/outputs")), START_TIMEOUT, proc=proc)
+        with open(saved, "wb") as f:
+            f.write(body)
+        sizes["orderstream"] = len(body)
+        _, incremental = client.get("/api/outputs?since=0")
+        seq = int(re.match(rb'\{"seq":(\d+)', incremental).group(1))
+        _, empty = client.get(f"/api/outputs?since={seq}")
+        sizes["orderstream ?since=SEQ"] = len(empty)
+        client.close()
+        measure("orderstream", f"http://127.0.0.1:{port}/api/outputs")
+        measure("orderstream ?since=SEQ", f"http://127.0.0.1:{port}/api/outputs?since={seq}")
+    finally:
+        h.stop(proc)
+
+    nginx_proc = start_nginx(h, os.path.dirname(os.path.dirname(saved)))
+    try:
+        proc, port = nginx_proc
+        sizes["nginx"] = len(Client(port).get("/api/outputs")[1])
+        measure("nginx", f"http://127.0.0.1:{port}/api/outputs")
+    finally:
+        h.stop(nginx_proc[0])
+
+    proc, port = start_reference(h, "outputs-reference", fill_processes(h, "outputs"))
+    try:
+        client = Client(port)
+        body = wait_until("python-ref: four full rings",
+                          lambda: (lambda r: r[1] if r[0] == 200 and rings_full(r[1]) else None)(
+                              client.get("/api/outputs")), START_TIMEOUT, proc=proc)
+        sizes["python-ref"] = len(body)
+        client.close()
+        measure("python-ref", f"http://127.0.0.1:{port}/api/outputs")
+    finally:
+        h.stop(proc)
+
+    full = {k: runs[k] for k in ("orderstream", "nginx", "python-ref")}
+    rows = [
+        metric("GET /api/outputs, requests/s", "higher", full, "rps"),
+        metric("GET /api/outputs, p99 latency, ms", "lower", full, "p99_ms"),
+        metric("errors (non-2xx, socket)", "lower", runs, "errors"),
+        metric("GET /api/outputs?since=SEQ (nothing new), requests/s", "higher",
+               {"orderstream": runs["orderstream ?since=SEQ"]}, "rps"),
+        metric("GET /api/outputs?since=SEQ (nothing new), p99 latency, ms", "lower",
+               {"orderstream": runs["orderstream ?since=SEQ"]}, "p99_ms"),
+    ]
+    med = {k: statistics.median(r["rps"] for r in v) for k, v in runs.items()}
+    goals = [
+        goal("≥ 50 % of nginx's requests/s", med["orderstream"] >= 0.5 * med["nginx"],
+             f"{med['orderstream']:.0f} vs {med['nginx']:.0f} req/s = "
+             f"{100 * med['orderstream'] / med['nginx']:.0f} %"),
+        goal("≥ 50× the Python reference's requests/s", med["orderstream"] >= 50 * med["python-ref"],
+             f"{med['orderstream']:.0f} vs {med['python-ref']:.1f} req/s = "
+             f"{med['orderstream'] / med['python-ref']:.0f}×"),
+    ]
+    notes = [
+        f"Four terminals × 1000 lines of 99 characters (each filled by bench/printer.c printing 1200 "
+        f"lines, then sleeping). Response body: orderstream {sizes['orderstream']:,} bytes, nginx "
+        f"{sizes['nginx']:,} (orderstream's response saved and served as a static file), python-ref "
+        f"{sizes['python-ref']:,} (same children, same layout).",
+        f"wrk -t2 -c64 -d{WRK_SECONDS}s --latency, keep-alive, on the same 2-core machine as the server "
+        "(so client and server share the CPU; every system alike).",
+        f"`?since=SEQ` is the steady-state poll of an up-to-date client: SEQ is the newest sequence "
+        f"number, so the answer carries no lines ({sizes['orderstream ?since=SEQ']} bytes).",
+        "nginx 'light' as a non-root user from a temporary prefix (`daemon off`, 2 workers, "
+        "sendfile, access log off).",
+    ]
+    return {"title": "outputs", "rows": rows, "goals": goals, "notes": notes, "runs": runs,
+            "sizes": sizes}
+
+
+def start_nginx(h, root):
+    d = h.path("nginx", "x")[:-2]
+    port = free_port()
+    for sub in ("logs", "tmp"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""daemon off;
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    default_type application/json;
+    client_body_temp_path {d}/tmp/body;
+    proxy_temp_path {d}/tmp/proxy;
+    fastcgi_temp_path {d}/tmp/fastcgi;
+    uwsgi_temp_path {d}/tmp/uwsgi;
+    scgi_temp_path {d}/tmp/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location / {{ }}
+    }}
+}}
+""")
+    h.keep_config("nginx", conf)
+    argv = ["nginx", "-p", d, "-e", f"{d}/logs/error.log", "-c", conf]
+    if os.geteuid() == 0:  # run it as nobody: it must read the file and write its own folder
+        for path in (h.work, os.path.dirname(d), os.path.dirname(root)):
+            os.chmod(path, 0o755)
+        for base in (d, root):
+            for dirpath, _, files in os.walk(base):
+                shutil.chown(dirpath, "nobody")
+                for name in files:
+                    shutil.chown(os.path.join(dirpath, name), "nobody")
+        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] + argv
+    proc = h.start(argv, "nginx.log")
+    client = Client(port)
+    wait_until("nginx", lambda: client.get("/api/outputs")[0] == 200, START_TIMEOUT, proc=proc)
+    client.close()
+    return proc, port
+
+
+# ---------------------------------------------------------------------------------------------
+# memory: the supervisor's RSS idle, with full rings, and after MEMORY_LINES captured lines.
+
+def memory_run(h, system, rep):
+    name = f"memory-{system}-{rep}"
+    go_fill, go_big, go_on = h.path(name, "go-fill"), h.path(name, "go-big"), h.path(name, "go-on")
+    stats = h.path(name, "stats")
+    marker = f"END-{uuid.uuid4().hex}"
+    processes = [(f"t{i}", [h.printer, "--wait", go_fill, "--lines", 1200, "--marker", f"FILLED-t{i}",
+                            "--sleep", 3600]) for i in range(1, 4)]
+    processes.append(("bulk", [h.printer, "--pre-wait", go_fill, "--pre-lines", 1200, "--wait", go_big,
+                               "--lines", MEMORY_LINES, "--checkpoint", MEMORY_CHECKPOINT,
+                               "--checkpoint-wait", go_on, "--marker", marker, "--stats", stats,
+                               "--sleep", 3600]))
+    proc = None
+    try:
+        if system == "orderstream":
+            proc, port, _ = start_orderstream(h, name, processes)
+        else:
+            proc, port = start_reference(h, name, processes)
+        client = Client(port)
+        time.sleep(2.0)
+        idle = proc_status_kb(proc.pid, "VmRSS")
+        open(go_fill, "w").close()
+
+        def full():
+            status, body = client.get("/api/outputs")
+            return status == 200 and rings_full(body)
+
+        wait_until(f"{system}: four full rings", full, START_TIMEOUT, interval=0.2, proc=proc)
+        time.sleep(1.0)
+        filled = proc_status_kb(proc.pid, "VmRSS")
+        peak_seen = [filled]
+
+        def seen(text):
+            def check():
+                peak_seen[0] = max(peak_seen[0], proc_status_kb(proc.pid, "VmRSS"))
+                status, body = client.get("/api/outputs")
+                return status == 200 and text.encode() in body
+            return check
+
+        started = time.monotonic()
+        open(go_big, "w").close()
+        wait_until(f"{system}: {MEMORY_CHECKPOINT:,} lines", seen("CHECKPOINT"), RUN_TIMEOUT,
+                   interval=0.25, proc=proc)
+        paused = time.monotonic()
+        time.sleep(1.0)
+        at_checkpoint = proc_status_kb(proc.pid, "VmRSS")
+        open(go_on, "w").close()
+        resumed = time.monotonic()
+        wait_until(f"{system}: {MEMORY_LINES:,} lines", seen(marker), RUN_TIMEOUT, interval=0.25, proc=proc)
+        took = time.monotonic() - resumed + paused - started
+        time.sleep(1.0)
+        after = proc_status_kb(proc.pid, "VmRSS")
+        client.close()
+        return {"idle_mb": idle / 1024, "full_mb": filled / 1024, "checkpoint_mb": at_checkpoint / 1024,
+                "after_mb": after / 1024, "late_growth_mb": (after - at_checkpoint) / 1024,
+                "peak_mb": max(peak_seen[0], after) / 1024, "growth_mb": (after - filled) / 1024,
+                "ingest_s": took}
+    finally:
+        if proc:
+            h.stop(proc)
+
+
+def bench_memory(h):
+    systems = ["orderstream", "python-ref"]
+    runs = {s: [] for s in systems}
+    for rep in range(h.reps):
+        for system in systems:
+            r = memory_run(h, system, rep)
+            runs[system].append(r)
+            print(f"  memory {system} run {rep + 1}: idle {r['idle_mb']:.1f} MB, full rings "
+                  f"{r['full_mb']:.1f} MB, after {MEMORY_LINES:,} lines {r['after_mb']:.1f} MB "
+                  f"(after {MEMORY_CHECKPOINT:,}: {r['checkpoint_mb']:.1f} MB; peak {r['peak_mb']:.1f} MB, "
+                  f"ingested in {r['ingest_s']:.1f} s)", flush=True)
+    m = f"{MEMORY_LINES / 1e6:g} M"
+    rows = [
+        metric("RSS idle (children started, no output), MB", "lower", runs, "idle_mb"),
+        metric("RSS with four full rings, MB", "lower", runs, "full_mb"),
+        metric(f"RSS after {MEMORY_CHECKPOINT / 1e6:g} M more lines, MB", "lower", runs, "checkpoint_mb"),
+        metric(f"RSS after {m} more lines, MB", "lower", runs, "after_mb"),
+        metric(f"RSS growth from full rings to {m} lines, MB", "lower", runs, "growth_mb"),
+        metric(f"RSS growth from {MEMORY_CHECKPOINT / 1e6:g} M to {m} lines, MB", "lower", runs,
+               "late_growth_mb"),
+        metric("highest RSS seen while ingesting, MB", "lower", runs, "peak_mb"),
+        metric(f"time to ingest the {m} lines (polled every 250 ms), s", "lower", runs, "ingest_s"),
+    ]
+    worst = max(r["growth_mb"] for r in runs["orderstream"])
+    late = max(r["late_growth_mb"] for r in runs["orderstream"])
+    goals = [goal(f"RSS does not grow with lines (from full rings to {m} lines < 2 MB, and from "
+                  f"{MEMORY_CHECKPOINT / 1e6:g} M to {m} lines < 0.5 MB, in every run)",
+                  worst < 2.0 and late < 0.5,
+                  f"largest growth: {worst:+.2f} MB overall, {late:+.2f} MB after the first "
+                  f"{MEMORY_CHECKPOINT / 1e6:g} M lines")]
+    notes = [
+        "VmRSS of the supervisor process from /proc/PID/status. Four terminals: three print 1200 "
+        f"lines and sleep; the fourth prints 1200 lines, then {MEMORY_LINES:,} more (100 bytes each, "
+        f"pausing after {MEMORY_CHECKPOINT:,} for a reading) and a unique last line. Each figure is "
+        "read 1 s after the phase finished ('idle': 2 s after start). The ingest time leaves the "
+        "pause out.",
+        "supervisord is not listed: it keeps no lines in memory (it writes them to a file).",
+    ]
+    return {"title": "memory", "rows": rows, "goals": goals, "notes": notes, "runs": runs}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables, charts, RESULTS.md
+
+def metric(label, better, runs, key):
+    return {"metric": label, "better": better,
+            "systems": {s: [r[key] for r in rs] for s, rs in runs.items()}}
+
+
+def goal(text, met, detail):
+    return {"goal": text, "met": bool(met), "detail": detail}
+
+
+def ratio(peer, ours, better):
+    if better == "lower":
+        return peer / ours if ours else float("inf")
+    return ours / peer if peer else float("inf")
+
+
+def ratio_text(a, b):
+    return f"{a / b:.1f}×" if b else "∞"
+
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    if abs(v) >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def table(result):
+    out = ["| metric | system | median | min – max | orderstream's advantage |",
+           "|---|---|---:|---:|---:|"]
+    for row in result["rows"]:
+        ours = statistics.median(row["systems"]["orderstream"])
+        first = True
+        for system, values in row["systems"].items():
+            med = statistics.median(values)
+            if system == "orderstream":
+                adv = "—"
+            elif ours == 0 and med == 0:
+                adv = "equal"
+            elif ours == 0:
+                adv = "orderstream 0" if row["better"] == "lower" else "—"
+            elif ours < 0 or med < 0:
+                adv = "—"  # a shrink: no ratio to speak of
+            else:
+                adv = f"{ratio(med, ours, row['better']):.2f}×"
+            out.append(f"| {row['metric'] if first else ''} | {system} | {fmt(med)} | "
+                       f"{fmt(min(values))} – {fmt(max(values))} | {adv} |")
+            first = False
+    return "\n".join(out)
+
+
+def chart(result, work):
+    """One PNG per benchmark: a panel per metric, a bar per system (median) with min-max bars."""
+    rows = [r for r in result["rows"] if any(any(v) for v in r["systems"].values())]
+    rows = [r for r in rows if not r["metric"].startswith(("errors", "child's writes"))]
+    png = os.path.join(RESULTS_DIR, f"{result['title']}.png")
+    cols = min(3, len(rows))
+    lines_ = (len(rows) + cols - 1) // cols
+    script = [f"set terminal pngcairo size {420 * cols},{340 * lines_} font 'sans,9'",
+              f"set output '{png}'",
+              f"set multiplot layout {lines_},{cols} title 'orderstream bench: {result['title']} "
+              f"(median of {result['reps']} runs, bars: min-max)'",
+              "set style fill solid 0.6 border -1", "set boxwidth 0.6", "set yrange [0:*]",
+              "set grid ytics", "unset key", "set xtics noenhanced font ',8'"]
+    for i, row in enumerate(rows):
+        data = os.path.join(work, f"chart-{result['title']}-{i}.dat")
+        with open(data, "w") as f:
+            for j, (system, values) in enumerate(row["systems"].items()):
+                f.write(f'{j} "{system}" {statistics.median(values)} {min(values)} {max(values)}\n')
+        title = row["metric"] + (" (higher is better)" if row["better"] == "higher" else " (lower is better)")
+        script += [f"set title \"{title}\" noenhanced",
+                   f"plot '{data}' using 1:3:xtic(2) with boxes lc rgb '#4c78a8', "
+                   f"'' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0"]
+    script.append("unset multiplot")
+    gp = os.path.join(work, f"chart-{result['title']}.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    res = subprocess.run(["timeout", "60", "gnuplot", gp], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"  gnuplot failed for {result['title']}: {res.stderr.strip()[-400:]}", flush=True)
+        return None
+    return os.path.basename(png)
+
+
+def machine():
+    def first(cmd):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return (r.stdout + r.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kb = proc_status_kb_file("/proc/meminfo", "MemTotal")
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        commit += " (with uncommitted changes)" if dirty else ""
+    except OSError:
+        commit = "?"
+    return {
+        "nproc": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024, 1), "cpu": model,
+        "kernel": os.uname().release, "load_at_start": load, "orderstream_commit": commit,
+        "orderstream_binary": DAEMON.replace(ROOT + "/", ""),
+        "supervisord": first(["supervisord", "--version"]), "nginx": first(["nginx", "-v"]),
+        "wrk": first(["wrk", "--version"]).split(" [")[0], "python": first([PYTHON, "--version"]),
+        "gcc": first(["gcc", "--version"]),
+    }
+
+
+def proc_status_kb_file(path, key):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def write_results_md():
+    saved = {}
+    for name in BENCHMARKS:
+        path = os.path.join(RESULTS_DIR, f"{name}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                saved[name] = json.load(f)
+    out = ["# orderstream benchmarks", "",
+           "Written by `bench/run` (do not edit by hand): run `bench/run [capture|outputs|memory]...` "
+           "to measure again; each section keeps the date and machine of its own last run.", "",
+           "**Reading the tables.** Each figure is the median of the runs, with the smallest and "
+           "largest beside it. *orderstream's advantage* is the peer's median over orderstream's "
+           "when lower is better (CPU, time, latency, memory) and orderstream's over the peer's "
+           "when higher is better (requests/s): above 1× orderstream is better, below 1× worse. "
+           "Timings never fail a run; the goals below say which were met.", ""]
+    out += ["## Not yet measured", ""]
+    for name in BENCHMARKS:
+        if name not in saved:
+            out.append(f"- `{name}` (part of this suite; run `bench/run {name}`)")
+    for _, text in NOT_MEASURED:
+        out.append(f"- {text}")
+    out.append("- PM2 as a peer in `capture` (optional; needs npm `pm2` pinned by a lockfile in bench/)")
+    out.append("")
+    for name, r in saved.items():
+        m = r["machine"]
+        out += [f"## {name}", "",
+                f"Measured {r['date']} on {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, "
+                f"Linux {m['kernel']}, load average {m['load_at_start']} before the suite and {r.get('load_at_end', '?')} after this benchmark; orderstream "
+                f"{m['orderstream_commit']} (`{m['orderstream_binary']}`); {m['supervisord'] and 'supervisord ' + m['supervisord']}, "
+                f"{m['nginx']}, {m['wrk']}, {m['python']}, {m['gcc']}. {r['reps']} runs each.", ""]
+        out += [table(r), ""]
+        if r.get("chart"):
+            out += [f"![{name}](results/{r['chart']})", ""]
+        out += ["Goals:", ""]
+        for g in r["goals"]:
+            out.append(f"- {'✅ met' if g['met'] else '❌ not met'}: {g['goal']} — {g['detail']}")
+        out += ["", "How it was measured:", ""]
+        out += [f"- {n}" for n in r["notes"]]
+        out += ["", "<details><summary>Exact commands</summary>", "", "```sh",
+                f"{r['invocation']}", "# ... which ran ($WORK is a temporary directory):"]
+        out += r["commands"]
+        out += ["```", ""]
+        for kind, text in r.get("configs", {}).items():
+            out += [f"{kind} config:", "", "```", text.rstrip(), "```", ""]
+        out += ["</details>", ""]
+    with open(os.path.join(BENCH_DIR, "RESULTS.md"), "w") as f:
+        f.write("\n".join(out))
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--printer", required=True)
+    parser.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", 3)))
+    parser.add_argument("--invocation", default="bench/run")
+    parser.add_argument("names", nargs="*")
+    args = parser.parse_args()
+    names = args.names or list(BENCHMARKS)
+    for n in names:
+        if n not in BENCHMARKS:
+            print(f"unknown benchmark {n!r}: choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+            return 2
+    if not os.access(DAEMON, os.X_OK):
+        print(f"{DAEMON} is missing: build orderstream first (scripts/start or scripts/test)", file=sys.stderr)
+        return 2
+
+    def on_signal(signum, _):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    info = machine()
+    failed = []
+    for name in names:
+        h = Harness(args.work, args.printer, args.reps)
+        print(f"== {name} ({args.reps} runs)", flush=True)
+        started = time.monotonic()
+        try:
+            result = {"capture": bench_capture, "outputs": bench_outputs, "memory": bench_memory}[name](h)
+        except BenchError as e:
+            print(f"  {name} could not be measured: {e}", flush=True)
+            failed.append(name)
+            continue
+        finally:
+            h.stop_all()
+        result.update({"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+                       "machine": info, "reps": args.reps, "commands": h.commands,
+                       "invocation": args.invocation, "seconds": round(time.monotonic() - started)})
+        result["configs"] = h.configs
+        with open("/proc/loadavg") as f:
+            result["load_at_end"] = " ".join(f.read().split()[:3])
+        result["chart"] = chart(result, args.work)
+        with open(os.path.join(RESULTS_DIR, f"{name}.json"), "w") as f:
+            json.dump(result, f, indent=1)
+        print(f"\n### {name} ({result['seconds']} s)\n\n{table(result)}\n")
+        for g in result["goals"]:
+            print(f"{'met    ' if g['met'] else 'NOT met'}  {g['goal']} — {g['detail']}")
+        print(flush=True)
+    write_results_md()
+    print(f"wrote {os.path.relpath(os.path.join(BENCH_DIR, 'RESULTS.md'), ROOT)}"
+          + (f"; could not measure: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as e:
+        print(f"stopped ({e})", file=sys.stderr)
+        sys.exit(130)
