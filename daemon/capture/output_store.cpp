@@ -2,12 +2,17 @@
 #include "capture/output_store.hpp"
 
 #include <cstdio>
+#include <random>
 
 namespace orderstream::capture {
 
 output_store::output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines) {
     terminals_.reserve(terminal_names.size());
     for (const auto& name : terminal_names) terminals_.push_back({name, ring_buffer(ring_lines), 0, 0});
+    std::random_device random;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%08x%08x", random(), random());
+    instance_ = hex;
 }
 
 std::optional<std::size_t> output_store::find(std::string_view terminal_name) const {

@@ -33,6 +33,9 @@ public:
     const std::vector<terminal>& terminals() const { return terminals_; }
     // The sequence number of the newest line appended (0 before the first).
     std::uint64_t last_seq() const { return last_seq_; }
+    // Random per store, so per daemon run: sequence numbers from a store with another id (a
+    // daemon that restarted) say nothing about this one's lines.
+    const std::string& instance() const { return instance_; }
     // Called after every append and clear; it must be cheap (it runs once per captured line).
     void on_change(std::function<void()> listener) { listener_ = std::move(listener); }
 
@@ -42,6 +45,7 @@ private:
     std::vector<terminal> terminals_;
     std::function<void()> listener_;
     std::uint64_t last_seq_ = 0;
+    std::string instance_;
     std::time_t cached_second_ = -1;
     char cached_hms_[9] = {};
 };

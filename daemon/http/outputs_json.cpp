@@ -67,7 +67,9 @@ void write_outputs(const capture::output_store& store, bool plain, std::string& 
 
 void write_outputs_since(const capture::output_store& store, std::uint64_t since, bool plain, std::string& out) {
     out.reserve(out.size() + estimate(store, since));
-    out.append("{\"seq\":");
+    out.append("{\"instance\":\"");
+    out.append(store.instance());  // hex digits: nothing to escape
+    out.append("\",\"seq\":");
     append_number(out, store.last_seq());
     out.append(",\"terminals\":");
     write_terminals(store, since, true, plain, out);

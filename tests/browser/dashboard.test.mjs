@@ -280,6 +280,45 @@ test('after the stream drops, the page resumes with no gap and no duplicate line
   }
 });
 
+test('when the daemon behind the page restarts, the panes start over with the new run', async () => {
+  const proxy = await start_proxy();
+  try {
+    const toml = `[http]\nallowed_hosts = ["127.0.0.1:${proxy.port}"]\n[capture]\nring_lines = 20000\n`;
+    await with_dashboard({ toml, open: false }, async ({ daemon: first, page }) => {
+      proxy.target_port = Number(new URL(first.url).port);
+      await page.goto(`http://127.0.0.1:${proxy.port}/`);
+      await wait_for_department_lines(page);
+      const seen = (await first.api('GET', NEWEST)).seq;
+      proxy.cut();
+      await page.locator('#connection', { hasText: 'reconnecting' }).waitFor({ timeout: 5000 });
+      await first.stop();
+
+      // The new run numbers its lines from 1 again; let it pass the seq the page had, so a page
+      // that resumed by number alone would skip the new run's first lines and keep the old ones.
+      const second = await start_daemon({ toml });
+      try {
+        await eventually(async () => (await second.api('GET', NEWEST)).seq > seen + 20, { what: 'the new run to pass the old seq' });
+        await second.api('POST', '/api/processes/producer/stop');
+        proxy.target_port = Number(new URL(second.url).port);
+        proxy.restore();
+        const seq = await wait_quiet(second);
+        await eventually(() => page.evaluate((s) => Math.max(0, ...[...document.querySelectorAll('.line')].map((l) => Number(l.dataset.seq))) === s, seq),
+                         { what: 'the page to catch up with the new run' });
+        const shown = await page_lines(page);
+        const api = await second.api('GET', '/api/outputs?since=0');
+        for (const terminal of TERMINALS) {
+          const expected = api.terminals[terminal].map((entry) => ({ seq: entry.seq, text: entry.line }));
+          assert.deepEqual(shown[terminal], expected, `${terminal}: the page shows exactly the new run's lines`);
+        }
+      } finally {
+        await second.stop();
+      }
+    });
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('lines lost to the page while it was cut off are marked in their pane', async () => {
   const proxy = await start_proxy();
   try {

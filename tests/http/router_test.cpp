@@ -68,6 +68,13 @@ TEST_CASE("GET /api/outputs?since=SEQ returns only newer lines with their sequen
     CHECK(body["dropped"]["producer"] == 0);
     CHECK(f.get("/api/outputs?since=abc").result() == beast_http::status::bad_request);
     CHECK(f.get("/api/outputs?since=").result() == beast_http::status::bad_request);
+
+    // Which daemon run numbered these lines: the same for every answer, another for another run.
+    auto instance = body["instance"].get<std::string>();
+    CHECK(instance.size() == 16);
+    CHECK(f.get_json("/api/outputs?since=3")["instance"] == instance);
+    fixture restarted;
+    CHECK(restarted.get_json("/api/outputs?since=0")["instance"] != instance);
 }
 
 TEST_CASE("strip_ansi removes colour codes from the JSON") {

@@ -24,6 +24,7 @@ const $ = (id) => document.getElementById(id);
 const panes = new Map();  // terminal name -> terminal_pane
 let stream_live = false;
 let have_lines = false;   // a `lines` event arrived since the daemon (re)started
+let instance = null;      // the daemon run whose lines the panes show (`instance` of each event)
 
 // ---- Notices, connection ----------------------------------------------------------------------
 
@@ -95,13 +96,14 @@ function on_lines(body) {
   for (const [name, entries] of Object.entries(body.terminals || {})) pane_for(name).append(entries);
   for (const [name, dropped] of Object.entries(body.dropped || {})) pane_for(name).set_dropped(dropped);
   have_lines = true;
+  instance = body.instance ?? instance;
 }
 
-// Before resuming, ask for the daemon's current seq: lower than ours means it restarted and
-// numbers lines afresh, so the panes start over rather than wait for seqs it will not reach soon.
+// Before resuming, ask which daemon run answers: another one (it restarted) numbers its lines
+// afresh, so the panes start over instead of resuming at a seq that means nothing there.
 async function before_reconnect(last_id) {
   const answer = await request('GET', `/api/outputs?since=${NEWEST_SEQ}`);
-  if (typeof answer.seq === 'number' && answer.seq < Number(last_id)) {
+  if (answer.instance !== instance) {
     panes.forEach((pane) => pane.reset());
     have_lines = false;
     notify('The daemon restarted; showing its new output.');
