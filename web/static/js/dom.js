@@ -41,7 +41,7 @@ export function format_number(n, digits = 0) {
 }
 
 // The departments' groups first, in pipeline order; anything else after, by name.
-const GROUP_ORDER = ['shipping-group', 'email-group', 'analytics-group'];
+export const GROUP_ORDER = ['shipping-group', 'email-group', 'analytics-group'];
 export function compare_groups(a, b) {
   const ra = GROUP_ORDER.indexOf(a), rb = GROUP_ORDER.indexOf(b);
   return (ra === -1 ? 99 : ra) - (rb === -1 ? 99 : rb) || (a < b ? -1 : a > b ? 1 : 0);

@@ -3,7 +3,7 @@
 // member holds which partitions, and the partitions' changes of hands as a timeline.
 
 import { request } from './api.js';
-import { compare_groups, el, format_clock, format_ms, format_number } from './dom.js';
+import { GROUP_ORDER, compare_groups, el, format_clock, format_ms, format_number } from './dom.js';
 
 export class groups_view {
   constructor(box) {
@@ -112,5 +112,5 @@ function render_rebalances(rebalances) {
 
 // A CSS class suffix for a group's colour swatch: the three departments have their own.
 export function group_class(group) {
-  return ['shipping-group', 'email-group', 'analytics-group'].includes(group) ? group.replace('-group', '') : 'other';
+  return GROUP_ORDER.includes(group) ? group.replace('-group', '') : 'other';
 }

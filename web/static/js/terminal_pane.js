@@ -115,7 +115,8 @@ export class terminal_pane {
     fragment.append(...nodes);
     this.lines_.append(fragment);
 
-    const height_before_trim = this.lines_.scrollHeight;
+    // Reading scrollHeight forces a layout: only needed to keep a scrolled-back reader in place.
+    const height_before_trim = this.follow_ ? 0 : this.lines_.scrollHeight;
     while (this.lines_.childElementCount > MAX_LINES) {
       const first = this.lines_.firstElementChild;
       if (first.classList.contains('line')) this.line_count_--;
