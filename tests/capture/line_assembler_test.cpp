@@ -53,6 +53,14 @@ TEST_CASE("invalid UTF-8 is replaced by U+FFFD, valid text is untouched") {
     CHECK(sanitize_utf8("\xC0\xAF", scratch) == "\xEF\xBF\xBD\xEF\xBF\xBD");      // overlong
     CHECK(sanitize_utf8("\xED\xA0\x80", scratch) == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
     CHECK(sanitize_utf8("end\xE2\x82", scratch) == "end\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated
+    // ASCII is checked eight bytes at a time: a bad byte is found at every offset of a long line.
+    for (std::size_t at = 0; at < 21; ++at) {
+        std::string line(21, 'x');
+        line[at] = '\xFF';
+        std::string expected = line.substr(0, at) + "\xEF\xBF\xBD" + line.substr(at + 1);
+        CAPTURE(at);
+        CHECK(sanitize_utf8(line, scratch) == expected);
+    }
 
     line_assembler lines(100);
     auto out = feed_all(lines, {"bad \x80 byte\n"});
