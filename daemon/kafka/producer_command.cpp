@@ -104,6 +104,7 @@ int run_producer(const producer_options& options, const std::atomic<bool>& stop,
     // Never handed over because we were stopped while the local queue was full.
     std::int64_t abandoned = 0;
     std::int64_t sent = 0;
+    auto next_order = clock::now();
 
     while (!stop.load() && (options.num_orders <= 0 || sent < options.num_orders)) {
         std::string fatal;
@@ -142,14 +143,17 @@ int run_producer(const producer_options& options, const std::atomic<bool>& stop,
         }
 
         if (options.num_orders > 0 && sent >= options.num_orders) break;
-        // Wait between orders while serving delivery reports, so they print promptly.
-        const auto until = clock::now() + delay;
+        // Wait for the next order's time while serving delivery reports, so they print promptly.
+        // Times follow a schedule, so the time spent on each order does not slow the rate; one
+        // that fell far behind starts afresh rather than catching up in a burst. Waits round up
+        // to whole milliseconds: a sub-millisecond rest would otherwise spin on poll(0).
+        next_order += delay;
+        if (next_order < clock::now() - delay) next_order = clock::now();
         do {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(next_order - clock::now());
             producer->poll(static_cast<int>(
                 std::clamp<long long>(left.count(), 0, stop_check_interval.count())));
-        } while (!stop.load() && clock::now() < until);
+        } while (!stop.load() && clock::now() < next_order);
     }
 
     const RdKafka::ErrorCode flush_err =
