@@ -29,7 +29,7 @@ RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 DAEMON = os.environ.get("ORDERSTREAM_BIN", os.path.join(ROOT, "build", "daemon", "orderstream"))
 PYTHON = "/usr/bin/python3"
 REFERENCE = os.path.join(BENCH_DIR, "reference_monitor.py")
-BENCHMARKS = ("capture", "outputs", "memory")
+BENCHMARKS = ("capture", "outputs", "memory", "fanout", "producer", "latency")
 
 CAPTURE_LINES = int(os.environ.get("BENCH_CAPTURE_LINES", 2_000_000))
 MEMORY_LINES = int(os.environ.get("BENCH_MEMORY_LINES", 10_000_000))
@@ -40,11 +40,6 @@ RUN_TIMEOUT = 180            # one measured run (start, ingest, stop)
 START_TIMEOUT = 30           # a server must answer within this
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-NOT_MEASURED = [
-    ("producer", "Kafka producer throughput (orders/s to the embedded and the real cluster)"),
-    ("latency", "end-to-end latency (order produced to processed by every group)"),
-    ("fanout", "push fan-out (/api/stream to many clients)"),
-]
 
 
 class BenchError(Exception):
@@ -55,9 +50,11 @@ class BenchError(Exception):
 # Processes: every one in its own session, its group id written down for bench/run's trap.
 
 class Harness:
-    def __init__(self, work, printer, reps):
+    def __init__(self, work, printer, reps, ticker=None, sse_clients=None):
         self.work = work
         self.printer = printer
+        self.ticker = ticker
+        self.sse_clients = sse_clients
         self.reps = reps
         self.running = []
         self.commands = [f"gcc -O2 -Wall -o $WORK/printer bench/printer.c"]  # for RESULTS.md
@@ -199,11 +196,14 @@ def toml_string(s):
     return json.dumps(str(s))  # a JSON string is a valid TOML basic string
 
 
-def start_orderstream(h, name, processes):
-    """processes: [(name, argv)]. Returns (proc, port)."""
+def start_orderstream(h, name, processes, http_extra=(), kafka=None):
+    """processes: [(name, argv)]; http_extra: more [http] lines; kafka: bootstrap servers (else the
+    embedded cluster). Returns (proc, port, config)."""
     port = free_port()
-    lines = ["[http]", f"listen = {toml_string(f'127.0.0.1:{port}')}",
+    lines = ["[http]", f"listen = {toml_string(f'127.0.0.1:{port}')}", *http_extra,
              "[supervisor]", "stop_grace_seconds = 2.0", ""]
+    if kafka:
+        lines[-1:-1] = ["[kafka]", f"bootstrap_servers = {toml_string(kafka)}"]
     for pname, argv in processes:
         lines += ["[[processes]]", f"name = {toml_string(pname)}", f"command = {toml_string(argv[0])}",
                   "args = [" + ", ".join(toml_string(a) for a in argv[1:]) + "]",
@@ -662,6 +662,620 @@ def bench_memory(h):
 
 
 # ---------------------------------------------------------------------------------------------
+# fanout: FANOUT_CLIENTS /api/stream clients while four children print 1000 lines/s in total.
+
+FANOUT_CLIENTS = int(os.environ.get("BENCH_FANOUT_CLIENTS", 1000))
+FANOUT_SECONDS = float(os.environ.get("BENCH_FANOUT_SECONDS", 20))
+FANOUT_TICKERS = 4
+FANOUT_RATE = 250  # lines/s per ticker
+
+
+def fanout_run(h, rep):
+    name = f"fanout-orderstream-{rep}"
+    go = h.path(name, "go")
+    ready, stop, out = h.path(name, "ready"), h.path(name, "stop"), h.path(name, "clients.json")
+    stats = [h.path(name, f"stats-{i}") for i in range(1, FANOUT_TICKERS + 1)]
+    processes = [(f"t{i}", [h.ticker, "--id", i, "--rate", FANOUT_RATE, "--seconds", FANOUT_SECONDS,
+                            "--wait", go, "--stats", stats[i - 1], "--sleep", 3600])
+                 for i in range(1, FANOUT_TICKERS + 1)]
+    proc = clients = None
+    try:
+        proc, port, _ = start_orderstream(h, name, processes,
+                                          http_extra=[f"max_connections = {FANOUT_CLIENTS + 64}"])
+        client = Client(port)
+
+        def last_seq():
+            status, body = client.get("/api/outputs?since=0")
+            return int(re.match(rb'\{"instance":"[0-9a-f]*","seq":(\d+)', body).group(1)) if status == 200 else None
+
+        clients = h.start([h.sse_clients, "--port", port, "--clients", FANOUT_CLIENTS, "--ready", ready,
+                           "--stop", stop, "--out", out, "--timeout", int(FANOUT_SECONDS + 120)],
+                          f"{name}-clients.log")
+        wait_until(f"{FANOUT_CLIENTS} stream clients connected", lambda: os.path.exists(ready), 60,
+                   interval=0.1, proc=clients)
+        with open(ready) as f:
+            connected = f.read().strip()
+        time.sleep(1.0)  # the first events (processes, metrics) of every client are out
+        first = last_seq()
+        rss_idle = proc_status_kb(proc.pid, "VmRSS")
+        cpu_before, t_before = cpu_seconds(proc.pid), time.monotonic()
+        clients_cpu_before = cpu_seconds(clients.pid)
+        open(go, "w").close()
+        rss_peak = rss_idle
+        deadline = time.monotonic() + FANOUT_SECONDS + 60
+        while not all(os.path.exists(s) for s in stats):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise BenchError(f"the tickers did not finish (daemon exit {proc.poll()}; see $WORK/logs)")
+            rss_peak = max(rss_peak, proc_status_kb(proc.pid, "VmRSS"))
+            time.sleep(0.25)
+        ticks = [read_stats(s) for s in stats]
+        expected = first + sum(int(t["lines"]) for t in ticks)
+        wait_until("orderstream: the last tick captured", lambda: last_seq() >= expected, 30, proc=proc)
+        last = last_seq()
+        with open(stop, "w") as f:
+            f.write(f"{first} {last}\n")
+        try:
+            clients.wait(30)
+        except subprocess.TimeoutExpired:
+            raise BenchError("the stream clients did not finish within 30 s of the last tick")
+        t_after = time.monotonic()
+        cpu_used = cpu_seconds(proc.pid) - cpu_before
+        rss_peak = max(rss_peak, proc_status_kb(proc.pid, "VmRSS"))
+        client.close()
+        if not os.path.exists(out):
+            raise BenchError(f"the stream clients wrote no results (exit {clients.returncode})")
+        with open(out) as f:
+            r = json.load(f)
+        first_print = min(t["first_ns"] for t in ticks)
+        span = (r["last_recv_ns"] - first_print) / 1e9
+        phase = t_after - t_before
+        return {
+            "lines_per_s": r["ticks"] / span if span > 0 else 0.0,
+            "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "p999_ms": r["p999_ms"], "max_ms": r["max_ms"],
+            "complete": r["complete"], "connected": r["connected"], "refused": r["refused"],
+            "gaps": r["gaps"], "dups": r["dups"], "missed_events": r["missed_events"],
+            "expected_lines": last - first, "ticks_min": r["min_ticks"], "ticks_max": r["max_ticks"],
+            "daemon_cpu_pct": 100 * cpu_used / phase, "rss_idle_mb": rss_idle / 1024,
+            "rss_peak_mb": rss_peak / 1024,
+            "clients_cpu_pct": 100 * r["cpu_s"] / phase, "clients_cpu_pct_ticks": 100 * (
+                r["cpu_s"] - clients_cpu_before) / phase,
+            "ticker_late_ms": max(t["max_late_ms"] for t in ticks), "ready": connected,
+            "dup_examples": r.get("dup_examples"), "gap_examples": r.get("gap_examples"),
+        }
+    finally:
+        if clients:
+            h.stop(clients)
+        if proc:
+            h.stop(proc)
+
+
+def bench_fanout(h):
+    runs = {"orderstream": []}
+    for rep in range(h.reps):
+        r = fanout_run(h, rep)
+        runs["orderstream"].append(r)
+        print(f"  fanout run {rep + 1}: {r['lines_per_s']:,.0f} lines/s to {r['connected']} clients, "
+              f"{r['complete']} complete ({r['gaps']} gaps, {r['dups']} dups, {r['missed_events']} "
+              f"'missed' events), delay p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} / p99.9 "
+              f"{r['p999_ms']:.1f} ms, daemon {r['daemon_cpu_pct']:.0f} % CPU, RSS {r['rss_peak_mb']:.1f} MB "
+              f"(idle {r['rss_idle_mb']:.1f}), clients {r['clients_cpu_pct_ticks']:.0f} % CPU", flush=True)
+    rows = [
+        metric("lines delivered per second, all clients", "higher", runs, "lines_per_s"),
+        metric("print-to-client delay p50, ms", "lower", runs, "p50_ms"),
+        metric("print-to-client delay p99, ms", "lower", runs, "p99_ms"),
+        metric("print-to-client delay p99.9, ms", "lower", runs, "p999_ms"),
+        metric("clients that got every line exactly once", "higher", runs, "complete"),
+        metric("lines missing (gaps), all clients", "lower", runs, "gaps"),
+        metric("lines received twice, all clients", "lower", runs, "dups"),
+        metric("daemon CPU while streaming, % of one core", "lower", runs, "daemon_cpu_pct"),
+        metric("daemon RSS, highest while streaming, MB", "lower", runs, "rss_peak_mb"),
+        metric("stream clients' own CPU, % of one core", "lower", runs, "clients_cpu_pct_ticks"),
+    ]
+    rs = runs["orderstream"]
+    all_complete = all(r["complete"] == FANOUT_CLIENTS and not r["gaps"] and not r["dups"] for r in rs)
+    worst_p99 = max(r["p99_ms"] for r in rs)
+    worst_rss = max(r["rss_peak_mb"] for r in rs)
+    goals = [
+        goal(f"every one of the {FANOUT_CLIENTS} clients receives every line, once (every run)", all_complete,
+             "; ".join(f"run {i + 1}: {r['complete']}/{FANOUT_CLIENTS} complete, {r['gaps']} gaps, "
+                       f"{r['dups']} dups, {r['refused']} refused" for i, r in enumerate(rs))),
+        goal("p99 print-to-client delay < 100 ms (every run)", worst_p99 < 100, f"worst p99: {worst_p99:.1f} ms"),
+        goal("daemon RSS < 64 MB (every run)", worst_rss < 64, f"highest RSS seen: {worst_rss:.1f} MB"),
+    ]
+    client_cpu = max(r["clients_cpu_pct_ticks"] for r in rs)
+    notes = [
+        f"{FANOUT_TICKERS} children (bench/ticker.c) each print {FANOUT_RATE} lines/s of 100 bytes on a "
+        f"fixed schedule for {FANOUT_SECONDS:g} s ({FANOUT_TICKERS * FANOUT_RATE} lines/s in total), one "
+        "write() per line, each line carrying its CLOCK_REALTIME print time in ns; they start only once "
+        f"all {FANOUT_CLIENTS} clients are connected (`http.max_connections` raised to "
+        f"{FANOUT_CLIENTS + 64} in the bench's config; the default 256 would refuse the rest).",
+        f"Clients: bench/sse_clients.c, {FANOUT_CLIENTS} plain `GET /api/stream` connections on one "
+        "epoll thread. For every `lines` event it marks each line's `seq` in a per-client bitmap "
+        "(a second mark is a duplicate; a sequence number between the first and the last tick that "
+        "is never marked is a gap) and takes the delay from the line's print time to the read() that "
+        "brought it (10 µs histogram over all lines of all clients). After the last tick it waits "
+        "up to 10 s for every client to have the last line.",
+        "Lines/s: tick lines received by all clients together, over the time from the first print to "
+        f"the last receipt; the ideal is {FANOUT_CLIENTS} × {FANOUT_TICKERS * FANOUT_RATE} = "
+        f"{FANOUT_CLIENTS * FANOUT_TICKERS * FANOUT_RATE:,}/s minus the tail.",
+        "Daemon CPU: utime + stime of the daemon over the streaming phase (from the go signal until "
+        "every client had every line), all its threads; RSS: VmRSS sampled every 250 ms. The daemon "
+        "also runs its idle embedded Kafka cluster. No peer runs this benchmark.",
+        f"The clients' own CPU (same phase) was at most {client_cpu:.0f} % of one core: "
+        + ("they did not saturate, so they were not the bottleneck."
+           if client_cpu < 80 else "close to a full core, so the client may have limited the figures."),
+        "Client and daemon share the same 2 CPUs.",
+    ]
+    return {"title": "fanout", "rows": rows, "goals": goals, "notes": notes, "runs": runs}
+
+
+# ---------------------------------------------------------------------------------------------
+# The real 3-broker cluster (deploy/kafka/cluster) for producer and latency: on ports of its own
+# and a run directory in $WORK, brought up once for both and always brought down.
+
+CLUSTER = os.path.join(ROOT, "deploy", "kafka", "cluster")
+KAFKA_PORTS = os.environ.get("BENCH_KAFKA_PORTS", "29092 29093 29094")
+# Below the ephemeral range (32768-60999): cluster's default, client port + 10000, lies inside it,
+# where an outgoing connection of anything on the machine can hold it.
+KAFKA_CONTROLLER_PORTS = os.environ.get("BENCH_KAFKA_CONTROLLER_PORTS", "29192 29193 29194")
+KAFKA_UP_TIMEOUT = 300
+PRODUCER_ORDERS = int(os.environ.get("BENCH_PRODUCER_ORDERS", 100_000))
+LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", 20))
+LATENCY_WARMUP = 8.0      # seconds of orders before the measured window (groups join, settle)
+LATENCY_DELAY = os.environ.get("BENCH_LATENCY_DELAY", "0.001")  # the producer's DELAY_SECONDS
+E2E_RECORDS = int(os.environ.get("BENCH_E2E_RECORDS", 3000))
+GROUPS = ("shipping-group", "email-group", "analytics-group")
+KAFKA_BENCHMARKS = ("producer", "latency")
+
+
+class KafkaCluster:
+    def __init__(self, work):
+        self.env = dict(os.environ, ORDERSTREAM_KAFKA_PORTS=KAFKA_PORTS,
+                        ORDERSTREAM_KAFKA_CONTROLLER_PORTS=KAFKA_CONTROLLER_PORTS,
+                        ORDERSTREAM_KAFKA_RUN_DIR=os.environ.get("BENCH_KAFKA_RUN_DIR",
+                                                                 os.path.join(work, "kafka")))
+        self.work = work
+        os.makedirs(os.path.join(work, "logs"), exist_ok=True)
+        self.bootstrap = None
+        self.up_seconds = None
+
+    def run(self, args, timeout, log=None):
+        res = subprocess.run([CLUSTER] + args, env=self.env, capture_output=True, text=True,
+                             timeout=timeout, stdin=subprocess.DEVNULL)
+        if log:
+            with open(log, "a") as f:
+                f.write(f"$ cluster {' '.join(args)}\n{res.stdout}{res.stderr}\n")
+        return res
+
+    def up(self):
+        for port in (KAFKA_PORTS + " " + KAFKA_CONTROLLER_PORTS).split():
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Kafka binds
+                try:
+                    s.bind(("127.0.0.1", int(port)))
+                except OSError:
+                    raise BenchError(f"port {port} is taken: set BENCH_KAFKA_PORTS and "
+                                     "BENCH_KAFKA_CONTROLLER_PORTS to free ports")
+        # Written before `up`, so that bench/run's trap can bring it down if this process is killed.
+        with open(os.path.join(self.work, "kafka-cluster.env"), "w") as f:
+            f.write(f"ORDERSTREAM_KAFKA_PORTS={shlex.quote(self.env['ORDERSTREAM_KAFKA_PORTS'])}\n"
+                    f"ORDERSTREAM_KAFKA_CONTROLLER_PORTS={shlex.quote(KAFKA_CONTROLLER_PORTS)}\n"
+                    f"ORDERSTREAM_KAFKA_RUN_DIR={shlex.quote(self.env['ORDERSTREAM_KAFKA_RUN_DIR'])}\n")
+        started = time.monotonic()
+        print(f"  starting the 3-broker cluster on ports {KAFKA_PORTS} (controllers {KAFKA_CONTROLLER_PORTS})",
+              flush=True)
+        try:
+            res = self.run(["up"], KAFKA_UP_TIMEOUT, os.path.join(self.work, "logs", "kafka-cluster.log"))
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"deploy/kafka/cluster up took over {KAFKA_UP_TIMEOUT} s")
+        if res.returncode != 0:
+            raise BenchError(f"deploy/kafka/cluster up failed: {res.stderr.strip()[-600:]}")
+        self.up_seconds = time.monotonic() - started
+        self.bootstrap = self.run(["bootstrap"], 30).stdout.strip()
+
+    def down(self):
+        try:
+            self.run(["down"], 120, os.path.join(self.work, "logs", "kafka-cluster.log"))
+        except subprocess.TimeoutExpired:
+            print("  deploy/kafka/cluster down timed out", flush=True)
+
+    def tool(self, h, args, log_name, timeout):
+        """A Kafka main class on the cluster's classpath (deploy/kafka/cluster tool ...)."""
+        h.note(["deploy/kafka/cluster", "tool"] + args)
+        res = subprocess.run([CLUSTER, "tool"] + [str(a) for a in args], env=self.env, capture_output=True,
+                             text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        with open(h.path("logs", log_name), "a") as f:
+            f.write(f"$ tool {' '.join(map(str, args))}\n{res.stdout}{res.stderr}\n")
+        return res
+
+    def create_topic(self, h, topic, partitions=3):
+        res = self.tool(h, ["org.apache.kafka.tools.TopicCommand", "--bootstrap-server", self.bootstrap,
+                            "--create", "--if-not-exists", "--topic", topic, "--partitions", partitions,
+                            "--replication-factor", 3, "--config", "min.insync.replicas=2"],
+                        "kafka-topics.log", 120)
+        if res.returncode != 0:
+            raise BenchError(f"creating topic {topic} failed: {(res.stdout + res.stderr).strip()[-400:]}")
+
+    def end_offsets(self, topic):
+        """The sum of the partitions' end offsets (records written so far; kcat -Q, timestamp -1)."""
+        listing = subprocess.run(["kcat", "-L", "-b", self.bootstrap, "-t", topic], capture_output=True,
+                                 text=True, timeout=60).stdout
+        partitions = len(re.findall(r"^\s+partition \d+,", listing, re.M))
+        if not partitions:
+            raise BenchError(f"kcat -L lists no partitions of {topic}: {listing[-300:]}")
+        argv = ["kcat", "-Q", "-b", self.bootstrap] + sum((["-t", f"{topic}:{p}:-1"] for p in range(partitions)), [])
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+        offsets = [int(x) for x in re.findall(r"\[\d+\] offset (-?\d+)", out)]
+        if len(offsets) != partitions:
+            raise BenchError(f"kcat -Q printed no offsets for {topic}: {out[-300:]}")
+        return sum(offsets)
+
+
+def kcat_dump(bootstrap, topic, fmt, path, timeout=180):
+    """Every record of topic, one line each in kcat's -f format, to path."""
+    with open(path, "w") as f:
+        res = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+                              "-f", fmt], stdout=f, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if res.returncode != 0:
+        raise BenchError(f"kcat could not read {topic}: {res.stderr.strip()[-300:]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# producer: orders/s and MB/s with acks=all and idempotence, orderstream vs ProducerPerformance
+# vs kcat, all into one topic.
+
+PRODUCER_TOPIC = "bench.producer"
+
+
+def producer_orderstream(h, kafka, rep):
+    out = h.path("producer", f"orderstream-{rep}.out")
+    first_id = 10_000_000 * (rep + 1)
+    argv = [DAEMON, "produce", PRODUCER_ORDERS, 0, "--bootstrap-servers", kafka.bootstrap, "--topic",
+            PRODUCER_TOPIC, "--first-order-id", first_id]
+    h.note(argv)
+    before = kafka.end_offsets(PRODUCER_TOPIC)
+    started = time.monotonic()
+    with open(out, "w") as f:
+        res = subprocess.run([str(a) for a in argv], stdout=f, stderr=subprocess.STDOUT, timeout=600,
+                             stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    with open(out, "rb") as f:
+        text = f.read()
+    delivered = text.count(b"\nDelivered order ")
+    m = re.search(rb"Producer stopped: (\d+) delivered", text)
+    if res.returncode != 0 or not m:
+        raise BenchError(f"orderstream produce exited {res.returncode}: {text[-300:]!r}")
+    written = kafka.end_offsets(PRODUCER_TOPIC) - before
+    return {"orders_per_s": PRODUCER_ORDERS / wall, "wall_s": wall, "delivered": delivered,
+            "written": written, "first_id": first_id}
+
+
+def producer_records_file(h, kafka, first_id):
+    """orderstream's orders of one run as kcat input (key TAB value) and as a payload file."""
+    dump = h.path("producer", "dump.tsv")
+    kcat_dump(kafka.bootstrap, PRODUCER_TOPIC, "%k\t%s\n", dump)
+    records = os.path.join(h.work, "producer", "records.tsv")
+    payloads = os.path.join(h.work, "producer", "payloads.txt")
+    count = value_bytes = 0
+    with open(dump) as f, open(records, "w") as r, open(payloads, "w") as p:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("\t")
+            if key.isdigit() and first_id <= int(key) < first_id + PRODUCER_ORDERS:
+                r.write(f"{key}\t{value}\n")
+                p.write(value + "\n")
+                count += 1
+                value_bytes += len(value.encode())
+    if count != PRODUCER_ORDERS:
+        raise BenchError(f"found {count} of orderstream's {PRODUCER_ORDERS} orders in {PRODUCER_TOPIC}")
+    return records, payloads, value_bytes / count
+
+
+def producer_kcat(h, kafka, records, avg_bytes):
+    argv = ["kcat", "-P", "-b", kafka.bootstrap, "-t", PRODUCER_TOPIC, "-K", "\t", "-X", "acks=all",
+            "-X", "enable.idempotence=true", "-l", records]
+    h.note(argv)
+    before = kafka.end_offsets(PRODUCER_TOPIC)
+    started = time.monotonic()
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    if res.returncode != 0:
+        raise BenchError(f"kcat -P exited {res.returncode}: {res.stderr.strip()[-300:]}")
+    written = kafka.end_offsets(PRODUCER_TOPIC) - before
+    return {"orders_per_s": PRODUCER_ORDERS / wall, "wall_s": wall, "written": written,
+            "mb_per_s": PRODUCER_ORDERS * avg_bytes / wall / 1e6}
+
+
+def producer_perf(h, kafka, payloads):
+    before = kafka.end_offsets(PRODUCER_TOPIC)
+    started = time.monotonic()
+    res = kafka.tool(h, ["org.apache.kafka.tools.ProducerPerformance", "--topic", PRODUCER_TOPIC,
+                         "--num-records", PRODUCER_ORDERS, "--payload-file", payloads, "--throughput", -1,
+                         "--producer-props", f"bootstrap.servers={kafka.bootstrap}", "acks=all",
+                         "enable.idempotence=true"], "producer-performance.log", 600)
+    wall = time.monotonic() - started
+    m = None
+    for m in re.finditer(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\)", res.stdout):
+        pass
+    if res.returncode != 0 or not m or int(m.group(1)) != PRODUCER_ORDERS:
+        raise BenchError(f"ProducerPerformance printed no total: {(res.stdout + res.stderr).strip()[-400:]}")
+    written = kafka.end_offsets(PRODUCER_TOPIC) - before
+    return {"orders_per_s": float(m.group(2)), "mb_per_s": float(m.group(3)), "jvm_wall_s": wall,
+            "written": written}
+
+
+def bench_producer(h, kafka):
+    kafka.create_topic(h, PRODUCER_TOPIC)
+    systems = ["orderstream", "ProducerPerformance", "kcat"]
+    runs = {s: [] for s in systems}
+    records = payloads = avg_bytes = None
+    for rep in range(h.reps):
+        r = producer_orderstream(h, kafka, rep)
+        if records is None:
+            records, payloads, avg_bytes = producer_records_file(h, kafka, r["first_id"])
+        r["mb_per_s"] = r["orders_per_s"] * avg_bytes / 1e6
+        runs["orderstream"].append(r)
+        print(f"  producer orderstream run {rep + 1}: {r['orders_per_s']:,.0f} orders/s "
+              f"({r['mb_per_s']:.2f} MB/s), {r['delivered']:,} delivered, {r['written']:,} written", flush=True)
+        r = producer_perf(h, kafka, payloads)
+        runs["ProducerPerformance"].append(r)
+        print(f"  producer ProducerPerformance run {rep + 1}: {r['orders_per_s']:,.0f} records/s "
+              f"({r['mb_per_s']:.2f} MB/s), {r['written']:,} written", flush=True)
+        r = producer_kcat(h, kafka, records, avg_bytes)
+        runs["kcat"].append(r)
+        print(f"  producer kcat run {rep + 1}: {r['orders_per_s']:,.0f} records/s ({r['mb_per_s']:.2f} MB/s), "
+              f"{r['written']:,} written", flush=True)
+    rows = [
+        metric(f"orders/s ({PRODUCER_ORDERS:,} orders, acks=all, idempotent)", "higher", runs, "orders_per_s"),
+        metric("MB/s (record values)", "higher", runs, "mb_per_s"),
+        metric("records written (end offsets after − before)", "higher", runs, "written"),
+    ]
+    med = {s: statistics.median(r["orders_per_s"] for r in runs[s]) for s in systems}
+    goals = [
+        goal("≥ 1.0× ProducerPerformance's orders/s", med["orderstream"] >= med["ProducerPerformance"],
+             f"{med['orderstream']:,.0f} vs {med['ProducerPerformance']:,.0f}/s = "
+             f"{med['orderstream'] / med['ProducerPerformance']:.2f}×"),
+        goal("≥ 0.9× kcat's orders/s", med["orderstream"] >= 0.9 * med["kcat"],
+             f"{med['orderstream']:,.0f} vs {med['kcat']:,.0f}/s = {med['orderstream'] / med['kcat']:.2f}×"),
+        goal("every order delivered and written (orderstream, every run)",
+             all(r["delivered"] == PRODUCER_ORDERS == r["written"] for r in runs["orderstream"]),
+             ", ".join(f"{r['delivered']:,}/{r['written']:,}" for r in runs["orderstream"])),
+    ]
+    jvm = statistics.median(r["jvm_wall_s"] for r in runs["ProducerPerformance"])
+    notes = [
+        f"The local real cluster (deploy/kafka/cluster: Apache Kafka 4.4, 3 KRaft nodes, one JVM each, "
+        f"on this same 2-CPU machine; up in {kafka.up_seconds:.0f} s), ports {KAFKA_PORTS}. One topic for "
+        f"every run, `{PRODUCER_TOPIC}` (3 partitions, replication factor 3, min.insync.replicas 2), "
+        "created once; the runs are interleaved (orderstream, ProducerPerformance, kcat, repeat).",
+        f"orderstream: `orderstream produce {PRODUCER_ORDERS} 0` (no delay: as fast as it can; its "
+        "own settings enable.idempotence=true, acks=all, linger.ms=5; it prints 3 lines per order "
+        "and a delivery report line, to a file here). Orders/s = orders / wall time from exec until "
+        "it exited after flush(); start-up and the final flush included. Delivered: its "
+        "`Delivered order` lines.",
+        f"The records: orderstream's own orders of its first run, {avg_bytes:.1f} bytes per value on "
+        "average (keys: the order id). kcat sends exactly those (key TAB value, `-l` file), timed the "
+        "same way (wall time of the process). ProducerPerformance sends the same values "
+        "(`--payload-file`, picked at random, no key) and reports its own rate, measured from its first "
+        f"send to the end of its flush, so its JVM start-up is left out (the JVM ran {jvm:.1f} s in all).",
+        "All three are librdkafka or Kafka client defaults apart from acks=all and "
+        "enable.idempotence=true (librdkafka: linger.ms 5, batch.size 1 MB; Java client: linger.ms 5, "
+        "batch.size 16 KB).",
+        "Records written: the sum of the partitions' end offsets after the run minus before (kcat -Q).",
+        f"Fewer orders than a long run would use ({PRODUCER_ORDERS:,}; BENCH_PRODUCER_ORDERS) to keep "
+        "the whole suite under 20 minutes.",
+    ]
+    return {"title": "producer", "rows": rows, "goals": goals, "notes": notes, "runs": runs,
+            "avg_value_bytes": avg_bytes}
+
+
+# ---------------------------------------------------------------------------------------------
+# latency: orders at ~1000/s through orderstream run against the real cluster; the delay from
+# each order's produce timestamp to each group's processed_ms in orders.acks; EndToEndLatency
+# as the peer.
+
+def percentile(values, q):
+    s = sorted(values)
+    if not s:
+        return None
+    return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
+
+
+def latency_orderstream(h, kafka, rep):
+    name = f"latency-orderstream-{rep}"
+    first_id = 100_000_000 * (rep + 1)  # ids of this run: first_id up to the next run's
+    processes = [("producer", [DAEMON, "produce", 0, LATENCY_DELAY, "--first-order-id", first_id])]
+    processes += [(g.split("-")[0], [DAEMON, "consume", g]) for g in GROUPS]
+    proc = None
+    try:
+        proc, port, _ = start_orderstream(h, name, processes, kafka=kafka.bootstrap)
+        client = Client(port)
+        producer_cpu = 0.0
+
+        def sample_producer():
+            nonlocal producer_cpu
+            status, body = client.get("/api/processes")
+            producer = next((p for p in json.loads(body) if p["name"] == "producer"), {}) if status == 200 else {}
+            if producer.get("pid"):
+                try:
+                    producer_cpu = cpu_seconds(producer["pid"])
+                except OSError:
+                    pass
+            return producer
+
+        # The producer runs until stopped: warm-up, the window, and 2 s more.
+        deadline = time.monotonic() + LATENCY_WARMUP + LATENCY_SECONDS + 2
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise BenchError(f"orderstream run exited with {proc.returncode}")
+            sample_producer()
+            time.sleep(0.5)
+        h.note(["curl", "-X", "POST", f"http://127.0.0.1:{port}/api/processes/producer/stop"])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/api/processes/producer/stop", body=b"")
+        stopped = conn.getresponse()
+        stopped.read()
+        conn.close()
+        if stopped.status != 200:
+            raise BenchError(f"POST /api/processes/producer/stop answered {stopped.status}")
+
+        def acked_all():
+            """The producer has stopped and every group has committed up to the end."""
+            if sample_producer().get("state") not in ("STOPPED", "EXITED", "FATAL"):
+                return False
+            status, body = client.get("/api/groups")
+            groups = {g["group"]: g for g in json.loads(body)} if status == 200 else {}
+            return all(g in groups and groups[g].get("lag") == 0 and groups[g].get("processed", 0) > 0
+                       for g in GROUPS)
+
+        wait_until("every group committed every order", acked_all, 120, interval=0.5, proc=proc)
+        _, body = client.get("/api/groups")
+        api = {g["group"]: g.get("latency_ms") for g in json.loads(body)}
+        client.close()
+    finally:
+        if proc:
+            h.stop(proc)
+    orders_file, acks_file = h.path(name, "orders.txt"), h.path(name, "acks.txt")
+    h.note(["kcat", "-C", "-b", kafka.bootstrap, "-t", "orders", "-o", "beginning", "-e", "-q", "-f", "%k %T %S\\n"])
+    h.note(["kcat", "-C", "-b", kafka.bootstrap, "-t", "orders.acks", "-o", "beginning", "-e", "-q", "-f", "%s\\n"])
+    kcat_dump(kafka.bootstrap, "orders", "%k %T %S\n", orders_file)
+    kcat_dump(kafka.bootstrap, "orders.acks", "%s\n", acks_file)
+    produced, sizes = {}, []
+    with open(orders_file) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            k, t, s = parts
+            if k.isdigit() and first_id <= int(k) < first_id + 100_000_000:
+                produced[int(k)] = int(t)
+                sizes.append(int(s))
+    if len(produced) < 2:
+        raise BenchError(f"found {len(produced)} orders of run {rep + 1} in `orders`")
+    acks = {g: {} for g in GROUPS}
+    dup_acks = 0
+    with open(acks_file) as f:
+        for line in f:
+            try:
+                a = json.loads(line)
+            except ValueError:
+                continue
+            oid, g = a.get("order_id"), a.get("group")
+            if g in acks and oid in produced:
+                if oid in acks[g]:
+                    dup_acks += 1
+                    acks[g][oid] = min(acks[g][oid], a["processed_ms"])
+                else:
+                    acks[g][oid] = a["processed_ms"]
+    # The window: from LATENCY_WARMUP s after every group's first acknowledgement, LATENCY_SECONDS long.
+    ts = sorted(produced.values())
+    silent = [g for g in GROUPS if not acks[g]]
+    if silent:
+        raise BenchError(f"no acknowledgements in orders.acks from {', '.join(silent)} in run {rep + 1}")
+    ready = max(min(acks[g].values()) for g in GROUPS)
+    w0 = max(ready + 2000, ts[0] + LATENCY_WARMUP * 1000)
+    w1 = w0 + LATENCY_SECONDS * 1000
+    window = [oid for oid, t in produced.items() if w0 <= t < w1]
+    in_window = [t for t in ts if w0 <= t < w1]
+    rate = len(in_window) / ((in_window[-1] - in_window[0]) / 1000) if len(in_window) > 1 else 0.0
+    overall_rate = len(ts) / ((ts[-1] - ts[0]) / 1000) if len(ts) > 1 else 0.0
+    result = {"orders_per_s": rate, "overall_orders_per_s": overall_rate, "window_orders": len(window),
+              "dup_acks": dup_acks, "avg_value_bytes": statistics.mean(sizes),
+              "producer_cpu_pct": 100 * producer_cpu / (ts[-1] - ts[0]) * 1000 if len(ts) > 1 else None,
+              "api_latency_ms": api, "missing": 0}
+    for g in GROUPS:
+        d = [acks[g][oid] - produced[oid] for oid in window if oid in acks[g]]
+        result["missing"] += len(window) - len(d)
+        short = g.split("-")[0]
+        result[f"{short}_p50"] = percentile(d, 0.50)
+        result[f"{short}_p99"] = percentile(d, 0.99)
+        result[f"{short}_p999"] = percentile(d, 0.999)
+        result[f"{short}_max"] = max(d) if d else None
+    return result
+
+
+def latency_e2e(h, kafka, record_bytes):
+    res = kafka.tool(h, ["org.apache.kafka.tools.EndToEndLatency", "--bootstrap-server", kafka.bootstrap,
+                         "--topic", "bench.e2e", "--num-records", E2E_RECORDS, "--producer-acks", "all",
+                         "--record-size", int(round(record_bytes)), "--record-key-size", 8],
+                     "end-to-end-latency.log", 600)
+    m = re.search(r"Percentiles: 50th = (\d+), 99th = (\d+), 99.9th = (\d+)", res.stdout)
+    avg = re.search(r"Avg latency: ([\d.]+) ms", res.stdout)
+    if res.returncode != 0 or not m:
+        raise BenchError(f"EndToEndLatency printed no percentiles: {(res.stdout + res.stderr).strip()[-400:]}")
+    p50, p99, p999 = (float(x) for x in m.groups())
+    r = {"avg_ms": float(avg.group(1)) if avg else None}
+    for g in GROUPS:
+        short = g.split("-")[0]
+        r.update({f"{short}_p50": p50, f"{short}_p99": p99, f"{short}_p999": p999})
+    return r
+
+
+def bench_latency(h, kafka):
+    kafka.create_topic(h, "bench.e2e")
+    runs = {"orderstream": [], "EndToEndLatency": []}
+    for rep in range(h.reps):
+        r = latency_orderstream(h, kafka, rep)
+        runs["orderstream"].append(r)
+        print(f"  latency orderstream run {rep + 1}: {r['orders_per_s']:.0f} orders/s in the window "
+              f"({r['window_orders']:,} orders), "
+              + ", ".join(f"{g.split('-')[0]} p50/p99/p99.9 {r[g.split('-')[0] + '_p50']}/"
+                          f"{r[g.split('-')[0] + '_p99']}/{r[g.split('-')[0] + '_p999']} ms" for g in GROUPS)
+              + f", {r['missing']} not acknowledged, {r['dup_acks']} duplicate acks; /api/groups said "
+              f"{r['api_latency_ms']}", flush=True)
+        e = latency_e2e(h, kafka, runs["orderstream"][0]["avg_value_bytes"])
+        runs["EndToEndLatency"].append(e)
+        print(f"  latency EndToEndLatency run {rep + 1}: p50/p99/p99.9 {e['shipping_p50']:.0f}/"
+              f"{e['shipping_p99']:.0f}/{e['shipping_p999']:.0f} ms, avg {e['avg_ms']} ms", flush=True)
+    rows = [metric("producer's rate in the measured window, orders/s", "higher",
+                   {"orderstream": runs["orderstream"]}, "orders_per_s")]
+    for g in GROUPS:
+        short = g.split("-")[0]
+        for q, label in (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")):
+            rows.append(metric(f"{g}: produce → processed {label}, ms", "lower", runs, f"{short}_{q}"))
+    e2e_p99 = statistics.median(r["shipping_p99"] for r in runs["EndToEndLatency"])
+    ours = {g: statistics.median(r[f"{g.split('-')[0]}_p99"] for r in runs["orderstream"]) for g in GROUPS}
+    worst = max(ours.values())
+    missing = sum(r["missing"] for r in runs["orderstream"])
+    rate = statistics.median(r["orders_per_s"] for r in runs["orderstream"])
+    goals = [
+        goal("p99 within 3× of EndToEndLatency's p99 (every group, medians)", worst <= 3 * e2e_p99,
+             ", ".join(f"{g} {ours[g]:.0f} ms" for g in GROUPS) + f" vs {e2e_p99:.0f} ms: "
+             f"{worst / e2e_p99:.1f}× at worst" if e2e_p99 else "EndToEndLatency p99 0 ms"),
+        goal("every order in the window acknowledged by every group", missing == 0,
+             f"{missing} (order, group) pairs without an acknowledgement"),
+        goal("the producer keeps 1000 orders/s (≥ 950/s in the window)", rate >= 950,
+             f"median {rate:.0f} orders/s with DELAY_SECONDS={LATENCY_DELAY}"),
+    ]
+    cpu = [r["producer_cpu_pct"] for r in runs["orderstream"] if r["producer_cpu_pct"] is not None]
+    avg_bytes = runs["orderstream"][0]["avg_value_bytes"]
+    notes = [
+        f"The local real cluster, as for `producer` (ports {KAFKA_PORTS}); topics `orders` and "
+        "`orders.acks` as `cluster up` creates them (3 partitions, replication factor 3, min ISR 2).",
+        f"orderstream: `orderstream run --bootstrap-servers …` supervising `produce 0 {LATENCY_DELAY}` "
+        "(DELAY_SECONDS is the pause after each order, so the rate is a little under 1/DELAY: the "
+        "figure in the table is the achieved rate) and the three consumers, each its own group. "
+        f"The producer runs {LATENCY_WARMUP:g} s of warm-up, the {LATENCY_SECONDS:g} s window and 2 s "
+        "more, then the harness stops it (`POST /api/processes/producer/stop`) and waits until every "
+        "group has committed to the end; every run uses order ids of its own.",
+        "Delay per order and group: the consumer's `processed_ms` (its acknowledgement in "
+        "`orders.acks`, taken when it processed the order) minus the order record's timestamp "
+        "(CreateTime, set by librdkafka when produce() was called), both in ms, read back with kcat "
+        "after the run. Only orders produced in the window count (it starts 2 s after every group's "
+        "first acknowledgement at the earliest); for a duplicate acknowledgement the first counts.",
+        f"EndToEndLatency (Kafka 4.4's tool): {E2E_RECORDS:,} records of {int(round(avg_bytes))} bytes "
+        "(orderstream's average order) with an 8-byte key, acks=all, into `bench.e2e` (3 partitions, "
+        "RF 3, min ISR 2). It sends one record, waits until its own consumer has it, then sends the "
+        "next (a closed loop at whatever rate that allows, not 1000/s), and commits nothing; its "
+        "figures are whole ms. The same figures stand in each group's rows.",
+        f"The producer's own CPU: {', '.join(f'{c:.0f}' for c in cpu)} % of one core "
+        "(its wait between orders polls librdkafka with a 0 ms timeout once less than 1 ms is left, "
+        "so a sub-millisecond pause spins).",
+        f"Shorter than a long soak ({LATENCY_SECONDS:g} s window, BENCH_LATENCY_SECONDS; "
+        f"{E2E_RECORDS:,} EndToEndLatency records, BENCH_E2E_RECORDS) to keep the suite under 20 minutes.",
+    ]
+    return {"title": "latency", "rows": rows, "goals": goals, "notes": notes, "runs": runs}
+
+
+# ---------------------------------------------------------------------------------------------
 # Tables, charts, RESULTS.md
 
 def metric(label, better, runs, key):
@@ -785,7 +1399,17 @@ def machine():
         "supervisord": first(["supervisord", "--version"]), "nginx": first(["nginx", "-v"]),
         "wrk": first(["wrk", "--version"]).split(" [")[0], "python": first([PYTHON, "--version"]),
         "gcc": first(["gcc", "--version"]),
+        "kcat": kcat_version(), "java": first(["java", "-version"]),
     }
+
+
+def kcat_version():
+    try:
+        out = subprocess.run(["kcat", "-V"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "kcat ?"
+    m = re.search(r"Version (\S+).*?(librdkafka \S+)", out)
+    return f"kcat {m.group(1)} ({m.group(2)})" if m else "kcat ?"
 
 
 def proc_status_kb_file(path, key):
@@ -804,7 +1428,8 @@ def write_results_md():
             with open(path) as f:
                 saved[name] = json.load(f)
     out = ["# orderstream benchmarks", "",
-           "Written by `bench/run` (do not edit by hand): run `bench/run [capture|outputs|memory]...` "
+           "Written by `bench/run` (do not edit by hand): run "
+           "`bench/run [capture|outputs|memory|fanout|producer|latency]...` "
            "to measure again; each section keeps the date and machine of its own last run.", "",
            "**Reading the tables.** Each figure is the median of the runs, with the smallest and "
            "largest beside it. *orderstream's advantage* is the peer's median over orderstream's "
@@ -815,8 +1440,6 @@ def write_results_md():
     for name in BENCHMARKS:
         if name not in saved:
             out.append(f"- `{name}` (part of this suite; run `bench/run {name}`)")
-    for _, text in NOT_MEASURED:
-        out.append(f"- {text}")
     out.append("- PM2 as a peer in `capture` (optional; needs npm `pm2` pinned by a lockfile in bench/)")
     out.append("")
     for name, r in saved.items():
@@ -825,7 +1448,9 @@ def write_results_md():
                 f"Measured {r['date']} on {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, "
                 f"Linux {m['kernel']}, load average {m['load_at_start']} before the suite and {r.get('load_at_end', '?')} after this benchmark; orderstream "
                 f"{m['orderstream_commit']} (`{m['orderstream_binary']}`); {m['supervisord'] and 'supervisord ' + m['supervisord']}, "
-                f"{m['nginx']}, {m['wrk']}, {m['python']}, {m['gcc']}. {r['reps']} runs each.", ""]
+                f"{m['nginx']}, {m['wrk']}, {m['python']}, {m['gcc']}"
+                + (f", {m.get('java', '?')}, {m.get('kcat', '?')}" if name in KAFKA_BENCHMARKS else "")
+                + f". {r['reps']} runs each.", ""]
         out += [table(r), ""]
         if r.get("chart"):
             out += [f"![{name}](results/{r['chart']})", ""]
@@ -851,6 +1476,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", required=True)
     parser.add_argument("--printer", required=True)
+    parser.add_argument("--ticker", required=True)
+    parser.add_argument("--sse-clients", required=True)
     parser.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", 3)))
     parser.add_argument("--invocation", default="bench/run")
     parser.add_argument("names", nargs="*")
@@ -872,35 +1499,63 @@ def main():
     os.makedirs(RESULTS_DIR, exist_ok=True)
     info = machine()
     failed = []
-    for name in names:
-        h = Harness(args.work, args.printer, args.reps)
-        print(f"== {name} ({args.reps} runs)", flush=True)
-        started = time.monotonic()
-        try:
-            result = {"capture": bench_capture, "outputs": bench_outputs, "memory": bench_memory}[name](h)
-        except BenchError as e:
-            print(f"  {name} could not be measured: {e}", flush=True)
-            failed.append(name)
-            continue
-        finally:
-            h.stop_all()
-        result.update({"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                       "machine": info, "reps": args.reps, "commands": h.commands,
-                       "invocation": args.invocation, "seconds": round(time.monotonic() - started)})
-        result["configs"] = h.configs
-        with open("/proc/loadavg") as f:
-            result["load_at_end"] = " ".join(f.read().split()[:3])
-        result["chart"] = chart(result, args.work)
-        with open(os.path.join(RESULTS_DIR, f"{name}.json"), "w") as f:
-            json.dump(result, f, indent=1)
-        print(f"\n### {name} ({result['seconds']} s)\n\n{table(result)}\n")
-        for g in result["goals"]:
-            print(f"{'met    ' if g['met'] else 'NOT met'}  {g['goal']} — {g['detail']}")
-        print(flush=True)
+    # The real cluster is brought up for the first benchmark that needs it and down after the last.
+    last_kafka = max((i for i, n in enumerate(names) if n in KAFKA_BENCHMARKS), default=-1)
+    kafka = None
+    try:
+        for i, name in enumerate(names):
+            if name in KAFKA_BENCHMARKS and kafka is None:
+                kafka = KafkaCluster(args.work)
+                try:
+                    kafka.up()
+                except BenchError as e:
+                    print(f"  {name} could not be measured: {e}", flush=True)
+                    failed += [n for n in names[i:] if n in KAFKA_BENCHMARKS]
+                    names = [n for n in names[:i]] + [n for n in names[i:] if n not in KAFKA_BENCHMARKS]
+                    break
+            run_one(args, info, name, failed, kafka if name in KAFKA_BENCHMARKS else None)
+            if i == last_kafka:
+                kafka.down()
+                kafka = None
+    finally:
+        if kafka is not None:
+            kafka.down()
     write_results_md()
     print(f"wrote {os.path.relpath(os.path.join(BENCH_DIR, 'RESULTS.md'), ROOT)}"
           + (f"; could not measure: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def run_one(args, info, name, failed, kafka):
+    """One benchmark: measured, charted and saved as bench/results/NAME.json."""
+    h = Harness(args.work, args.printer, args.reps, args.ticker, args.sse_clients)
+    print(f"== {name} ({args.reps} runs)", flush=True)
+    started = time.monotonic()
+    try:
+        if kafka is not None:
+            result = {"producer": bench_producer, "latency": bench_latency}[name](h, kafka)
+        else:
+            result = {"capture": bench_capture, "outputs": bench_outputs, "memory": bench_memory,
+                      "fanout": bench_fanout}[name](h)
+    except (BenchError, subprocess.TimeoutExpired) as e:
+        print(f"  {name} could not be measured: {e}", flush=True)
+        failed.append(name)
+        return
+    finally:
+        h.stop_all()
+    result.update({"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+                   "machine": info, "reps": args.reps, "commands": h.commands,
+                   "invocation": args.invocation, "seconds": round(time.monotonic() - started)})
+    result["configs"] = h.configs
+    with open("/proc/loadavg") as f:
+        result["load_at_end"] = " ".join(f.read().split()[:3])
+    result["chart"] = chart(result, args.work)
+    with open(os.path.join(RESULTS_DIR, f"{name}.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"\n### {name} ({result['seconds']} s)\n\n{table(result)}\n")
+    for g in result["goals"]:
+        print(f"{'met    ' if g['met'] else 'NOT met'}  {g['goal']} — {g['detail']}")
+    print(flush=True)
 
 
 if __name__ == "__main__":
