@@ -49,11 +49,25 @@ consumer_options consumer_for(const embedded_cluster& cluster, const std::string
     return options;
 }
 
-std::unique_ptr<test::command_thread> start_consumer(const consumer_options& options) {
-    return std::make_unique<test::command_thread>(
-        [options](const std::atomic<bool>& stop, std::ostream& out) {
-            return run_consumer(options, stop, out);
-        });
+struct consumer_run {
+    bool reached = false;     // processed `count` orders within 40 s
+    std::optional<int> exit;  // the consumer's exit code once stopped
+    std::string out;
+};
+
+// Runs a consumer until it has processed `count` orders, gives anything more `linger` to
+// arrive, and stops it.
+consumer_run consume_until(const consumer_options& options, std::size_t count,
+                           std::chrono::milliseconds linger = 0ms) {
+    test::command_thread consumer(
+        [options](const std::atomic<bool>& stop, std::ostream& out) { return run_consumer(options, stop, out); });
+    consumer_run run;
+    run.reached = test::wait_until(
+        [&] { return test::processed_ids(consumer.output()).size() >= count; }, 40s);
+    std::this_thread::sleep_for(linger);
+    run.exit = consumer.stop();
+    run.out = consumer.output();
+    return run;
 }
 
 std::vector<std::int64_t> sorted_processed(const std::string& text) {
@@ -68,14 +82,11 @@ TEST_CASE("a consumer processes every order once and reports its totals", "[cons
     auto cluster = embedded_cluster::start(3);
     const auto ids = produce_orders(*cluster, 5);
 
-    auto consumer = start_consumer(consumer_for(*cluster, "shipping-group"));
-    const bool all =
-        test::wait_until([&] { return test::processed_ids(consumer->output()).size() >= 5; }, 40s);
-    const auto rc = consumer->stop();
-    const std::string out = consumer->output();
+    const auto run = consume_until(consumer_for(*cluster, "shipping-group"), 5);
+    const std::string& out = run.out;
     INFO(out);
-    REQUIRE(all);
-    CHECK(rc == std::optional<int>(0));
+    REQUIRE(run.reached);
+    CHECK(run.exit == std::optional<int>(0));
     CHECK(sorted_processed(out) == ids);
     CHECK(test::count_lines_starting_with(out, "Message #") == 5);
     CHECK(test::count_lines_starting_with(out, "[shipping] order ") == 5);
@@ -95,14 +106,11 @@ TEST_CASE("poison goes to the dead-letter topic and later orders are still proce
     ids.push_back(9001);
     std::sort(ids.begin(), ids.end());
 
-    auto consumer = start_consumer(consumer_for(*cluster, "email-group"));
-    const bool all =
-        test::wait_until([&] { return test::processed_ids(consumer->output()).size() >= 4; }, 40s);
-    const auto rc = consumer->stop();
-    const std::string out = consumer->output();
+    const auto run = consume_until(consumer_for(*cluster, "email-group"), 4);
+    const std::string& out = run.out;
     INFO(out);
-    REQUIRE(all);
-    CHECK(rc == std::optional<int>(0));
+    REQUIRE(run.reached);
+    CHECK(run.exit == std::optional<int>(0));
     CHECK(sorted_processed(out) == ids);
     CHECK_THAT(out, Catch::Contains("[email] dead letter at partition 0 offset 0: not_json: "));
     CHECK_THAT(out, Catch::Contains("[email] dead letter at partition 0 offset 1: tombstone: "));
@@ -131,26 +139,21 @@ TEST_CASE("a restarted consumer resumes from its group's committed offset", "[co
     auto cluster = embedded_cluster::start(3);
     const auto first_ids = produce_orders(*cluster, 4);
     {
-        auto consumer = start_consumer(consumer_for(*cluster, "analytics-group"));
-        const bool all = test::wait_until(
-            [&] { return test::processed_ids(consumer->output()).size() >= 4; }, 40s);
-        REQUIRE(consumer->stop() == std::optional<int>(0));
-        INFO(consumer->output());
-        REQUIRE(all);
-        REQUIRE(sorted_processed(consumer->output()) == first_ids);
+        const auto run = consume_until(consumer_for(*cluster, "analytics-group"), 4);
+        REQUIRE(run.exit == std::optional<int>(0));
+        INFO(run.out);
+        REQUIRE(run.reached);
+        REQUIRE(sorted_processed(run.out) == first_ids);
     }
     const auto second_ids = produce_orders(*cluster, 3);
     REQUIRE(second_ids.front() > first_ids.back());
 
-    auto consumer = start_consumer(consumer_for(*cluster, "analytics-group"));
-    const bool all =
-        test::wait_until([&] { return test::processed_ids(consumer->output()).size() >= 3; }, 40s);
-    // Time for anything wrongly re-delivered to arrive too.
-    std::this_thread::sleep_for(1000ms);
-    REQUIRE(consumer->stop() == std::optional<int>(0));
-    const std::string out = consumer->output();
+    // The linger gives anything wrongly re-delivered time to arrive too.
+    const auto run = consume_until(consumer_for(*cluster, "analytics-group"), 3, 1000ms);
+    REQUIRE(run.exit == std::optional<int>(0));
+    const std::string& out = run.out;
     INFO(out);
-    REQUIRE(all);
+    REQUIRE(run.reached);
     CHECK(sorted_processed(out) == second_ids);
     CHECK(test::count_lines_starting_with(out, "[analytics] order ") == 3);
 }
@@ -158,13 +161,11 @@ TEST_CASE("a restarted consumer resumes from its group's committed offset", "[co
 TEST_CASE("an unknown group is warned about and processed as shipping", "[consumer]") {
     auto cluster = embedded_cluster::start(3);
     const auto ids = produce_orders(*cluster, 1);
-    auto consumer = start_consumer(consumer_for(*cluster, "billing-group"));
-    const bool all =
-        test::wait_until([&] { return test::processed_ids(consumer->output()).size() >= 1; }, 40s);
-    REQUIRE(consumer->stop() == std::optional<int>(0));
-    const std::string out = consumer->output();
+    const auto run = consume_until(consumer_for(*cluster, "billing-group"), 1);
+    REQUIRE(run.exit == std::optional<int>(0));
+    const std::string& out = run.out;
     INFO(out);
-    REQUIRE(all);
+    REQUIRE(run.reached);
     CHECK_THAT(out, Catch::StartsWith("Warning: unknown consumer group \"billing-group\""));
     CHECK(test::count_lines_starting_with(out, "[shipping] order " + std::to_string(ids[0])) == 1);
 }
@@ -184,14 +185,11 @@ TEST_CASE("a refused dead letter is retried, and nothing after it is processed b
     auto options = consumer_for(*cluster, "shipping-group");
     options.retry_backoff = 200ms;
     options.dead_letter_timeout = 3000ms;
-    auto consumer = start_consumer(options);
-    const bool done =
-        test::wait_until([&] { return test::processed_ids(consumer->output()).size() >= 1; }, 40s);
-    std::this_thread::sleep_for(500ms);
-    REQUIRE(consumer->stop() == std::optional<int>(0));
-    const std::string out = consumer->output();
+    const auto run = consume_until(options, 1, 500ms);
+    REQUIRE(run.exit == std::optional<int>(0));
+    const std::string& out = run.out;
     INFO(out);
-    REQUIRE(done);
+    REQUIRE(run.reached);
 
     const auto last_failure = out.rfind("[shipping] could not dead-letter partition 1 offset 0");
     const auto processed = out.find("[shipping] order 9002 ");
