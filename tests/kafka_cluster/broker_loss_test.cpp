@@ -13,9 +13,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("no delivered order is lost when the busiest broker is killed", "[broker_loss]") {
     kafka_cluster cluster;
-    pipeline_config config;
-    config.topic = cluster.create_topic("broker-loss");
-    config.bootstrap_servers = cluster.bootstrap();
+    auto config = cluster.pipeline_on_new_topic("broker-loss");
     config.orders = 0;  // until stopped: flowing before, during and after the broker's absence
     daemon_process daemon(config.toml());
     output_collector out;

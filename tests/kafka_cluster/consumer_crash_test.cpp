@@ -16,9 +16,7 @@ using namespace std::chrono_literals;
 TEST_CASE("a consumer killed mid-stream is restarted and its group loses nothing",
           "[consumer_crash]") {
     kafka_cluster cluster;
-    pipeline_config config;
-    config.topic = cluster.create_topic("consumer-crash");
-    config.bootstrap_servers = cluster.bootstrap();
+    auto config = cluster.pipeline_on_new_topic("consumer-crash");
     config.orders = 6000;
     daemon_process daemon(config.toml());
     output_collector out;

@@ -18,9 +18,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("a daemon restarted mid-stream resumes from committed offsets", "[daemon_restart]") {
     kafka_cluster cluster;
-    pipeline_config config;
-    config.topic = cluster.create_topic("daemon-restart");
-    config.bootstrap_servers = cluster.bootstrap();
+    auto config = cluster.pipeline_on_new_topic("daemon-restart");
     config.orders = 3000;
     const std::string toml = config.toml();
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kafka_cluster/pipeline_config.hpp"
 #include "support/command.hpp"
 
 namespace orderstream::testing {
@@ -22,6 +23,13 @@ public:
     // Creates a topic named `prefix-<unique suffix>` (3 partitions, replication 3, min ISR 2)
     // and waits until every partition has a leader; returns its name. Throws on failure.
     std::string create_topic(const std::string& prefix);
+    // The daemon config of a pipeline on a new topic (create_topic) of this cluster.
+    pipeline_config pipeline_on_new_topic(const std::string& prefix) {
+        pipeline_config config;
+        config.topic = create_topic(prefix);
+        config.bootstrap_servers = bootstrap();
+        return config;
+    }
 
     // `cluster kill|stop|start N`; throws with the script's output on failure.
     void kill(int node) { script({"kill", std::to_string(node)}, std::chrono::seconds(60)); }

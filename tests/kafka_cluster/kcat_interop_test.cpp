@@ -64,9 +64,7 @@ std::string reference_order_error(const std::string& key, const std::string& pay
 
 TEST_CASE("orders written by kcat are processed by all three departments", "[kcat]") {
     kafka_cluster cluster;
-    pipeline_config config;
-    config.topic = cluster.create_topic("kcat-in");
-    config.bootstrap_servers = cluster.bootstrap();
+    auto config = cluster.pipeline_on_new_topic("kcat-in");
     daemon_process daemon(config.toml());  // consumers only
     output_collector out;
     out.attach(daemon);
@@ -124,9 +122,7 @@ TEST_CASE("orders written by kcat are processed by all three departments", "[kca
 
 TEST_CASE("kcat reads every record the producer wrote as a reference order", "[kcat]") {
     kafka_cluster cluster;
-    pipeline_config config;
-    config.topic = cluster.create_topic("kcat-out");
-    config.bootstrap_servers = cluster.bootstrap();
+    auto config = cluster.pipeline_on_new_topic("kcat-out");
     config.orders = 500;
     config.consumers = false;
     daemon_process daemon(config.toml());

@@ -14,9 +14,7 @@ using namespace std::chrono_literals;
 TEST_CASE("a rolling restart of all three brokers loses no delivered order", "[rolling_restart]") {
     kafka_cluster cluster;
     cluster.wait_fully_replicated(60s);
-    pipeline_config config;
-    config.topic = cluster.create_topic("rolling");
-    config.bootstrap_servers = cluster.bootstrap();
+    auto config = cluster.pipeline_on_new_topic("rolling");
     config.orders = 0;  // until stopped: the restart's length decides how many
     config.delay_seconds = 0.005;
     daemon_process daemon(config.toml());
