@@ -119,7 +119,14 @@ int main(int argc, char** argv) {
     consume->add_option("TOPIC", consumer.topic, "Topic (default orders)");
     consume->add_option("--dead-letter-topic", consumer.dead_letter_topic, "Where invalid messages go (default orders.dlq)");
     consume->add_option("--acks-topic", consumer.acks_topic,
-                        "Where processed orders are acknowledged for the dashboard (default orders.acks; \"\" turns it off)");
+                        "Where processing records go for the dashboard (default orders.acks; \"\" turns them off)");
+    std::vector<std::int64_t> skip_orders, duplicate_orders;
+    consume->add_option("--test-skip-orders", skip_orders,
+                        "TEST FAULT, never for real use: store these orders' offsets without processing them (ids, comma-separated)")
+        ->delimiter(',');
+    consume->add_option("--test-duplicate-orders", duplicate_orders,
+                        "TEST FAULT, never for real use: process these orders twice (ids, comma-separated)")
+        ->delimiter(',');
     consumer_kafka.add_to(*consume);
 
     if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "run" &&
@@ -131,7 +138,11 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         if (*produce) producer.kafka = producer_kafka.resolve();
-        if (*consume) consumer.kafka = consumer_kafka.resolve();
+        if (*consume) {
+            consumer.kafka = consumer_kafka.resolve();
+            consumer.test_skip_orders.insert(skip_orders.begin(), skip_orders.end());
+            consumer.test_duplicate_orders.insert(duplicate_orders.begin(), duplicate_orders.end());
+        }
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -1,19 +1,23 @@
 // The consume loop. A record that cannot be dead-lettered pauses its partition and is read
-// again after a backoff, because storing an offset past it would lose it.
+// again after a backoff, because storing an offset past it would lose it. With processing
+// records on, offsets are stored from the record log's delivery reports, in order.
 #include "kafka/consumer_command.hpp"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <librdkafka/rdkafkacpp.h>
 
-#include "kafka/ack_publisher.hpp"
 #include "kafka/client_config.hpp"
 #include "kafka/dead_letter_writer.hpp"
 #include "orders/order_decoder.hpp"
 #include "orders/order_processor.hpp"
+#include "kafka/processing_log.hpp"
 
 namespace orderstream::kafka {
 
@@ -21,8 +25,10 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// Short, so that the stop flag and due retries are seen promptly.
+// Short, so that the stop flag and due retries are seen promptly; shorter while a batch of
+// processing records is open, so it goes out on time.
 constexpr int consume_timeout_ms = 200;
+constexpr int consume_timeout_batch_ms = 20;
 
 struct pending_retry {
     std::int64_t offset;  // the record whose dead letter failed
@@ -33,21 +39,31 @@ class consumer_loop {
 public:
     consumer_loop(const consumer_options& options, orders::department department,
                   RdKafka::KafkaConsumer& consumer, dead_letter_writer& writer,
-                  ack_publisher* acks, const std::atomic<bool>& stop, std::ostream& out)
+                  const std::atomic<bool>& stop, std::ostream& out)
         : options_(options),
           department_(department),
           tag_("[" + std::string(orders::to_string(department)) + "]"),
           consumer_(consumer),
           writer_(writer),
-          acks_(acks),
           stop_(stop),
           out_(out) {}
+
+    // Where processing records go; without one, offsets are stored as soon as handled.
+    void set_records(processing_log* records) { records_ = records; }
 
     void run() {
         while (!stop_.load()) {
             resume_due_partitions();
-            if (acks_) acks_->poll();
-            std::unique_ptr<RdKafka::Message> msg(consumer_.consume(consume_timeout_ms));
+            if (records_) {
+                records_->poll();
+                if (records_->backlogged()) {
+                    // The cluster is not taking records: process no more until it does.
+                    std::this_thread::sleep_for(std::chrono::milliseconds(consume_timeout_batch_ms));
+                    continue;
+                }
+            }
+            std::unique_ptr<RdKafka::Message> msg(
+                consumer_.consume(records_ ? consume_timeout_batch_ms : consume_timeout_ms));
             switch (msg->err()) {
                 case RdKafka::ERR_NO_ERROR:
                     handle(*msg);
@@ -66,6 +82,11 @@ public:
     std::int64_t processed() const { return processed_; }
     std::int64_t dead_letters() const { return dead_letters_; }
 
+    // The positions of handled records whose processing records were written.
+    void store_written(const std::vector<record_position>& positions) {
+        for (const auto& p : positions) store_offset(p.partition, p.offset);
+    }
+
 private:
     void handle(const RdKafka::Message& msg) {
         // Records fetched before the pause took effect: they are read again after the retry.
@@ -74,11 +95,21 @@ private:
         out_ << "Message #" << ++received_ << " received from partition " << msg.partition()
              << " at offset " << msg.offset() << std::endl;
         const orders::decode_result decoded = orders::decode_order(msg.payload(), msg.len());
+        const record_position position{msg.partition(), msg.offset()};
         if (decoded.ok()) {
-            out_ << orders::describe(department_, *decoded.value) << std::endl;
-            ++processed_;
-            store_offset(msg);
-            if (acks_) acks_->publish(decoded.value->order_id, msg.partition(), msg.offset(), consumer_.memberid());
+            const auto id = decoded.value->order_id;
+            if (options_.test_skip_orders.count(id)) {
+                out_ << "[test fault] order " << id << " skipped: its offset is stored without processing it" << std::endl;
+                handled(position);
+                return;
+            }
+            const int times = options_.test_duplicate_orders.count(id) ? 2 : 1;
+            for (int i = 0; i < times; ++i) {
+                out_ << orders::describe(department_, *decoded.value) << std::endl;
+                ++processed_;
+                if (records_) records_->add(id, position, consumer_.memberid());
+            }
+            if (!records_) store_offset(position.partition, position.offset);
             return;
         }
 
@@ -96,7 +127,7 @@ private:
         if (!failure) {
             ++dead_letters_;
             backoff_.erase(msg.partition());
-            store_offset(msg);
+            handled(position);
             return;
         }
         if (stop_.load()) {
@@ -108,16 +139,25 @@ private:
         schedule_retry(msg, *failure);
     }
 
-    void store_offset(const RdKafka::Message& msg) {
+    // A record handled without a processing record of its own: its offset follows the batches
+    // before it, so it is never committed ahead of an order whose record is not written yet.
+    void handled(record_position position) {
+        if (records_)
+            records_->add_without_record(position);
+        else
+            store_offset(position.partition, position.offset);
+    }
+
+    void store_offset(std::int32_t partition, std::int64_t offset) {
         std::unique_ptr<RdKafka::TopicPartition> tp(
-            RdKafka::TopicPartition::create(msg.topic_name(), msg.partition(), msg.offset() + 1));
+            RdKafka::TopicPartition::create(options_.topic, partition, offset + 1));
         std::vector<RdKafka::TopicPartition*> list{tp.get()};
         RdKafka::ErrorCode err = consumer_.offsets_store(list);
         if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
         if (err != RdKafka::ERR_NO_ERROR) {
             // Typically the partition was just revoked; its next owner reprocesses the record.
-            out_ << "Could not store offset " << msg.offset() + 1 << " for partition "
-                 << msg.partition() << ": " << RdKafka::err2str(err) << std::endl;
+            out_ << "Could not store offset " << offset + 1 << " for partition "
+                 << partition << ": " << RdKafka::err2str(err) << std::endl;
         }
     }
 
@@ -173,7 +213,7 @@ private:
     const std::string tag_;
     RdKafka::KafkaConsumer& consumer_;
     dead_letter_writer& writer_;
-    ack_publisher* acks_;
+    processing_log* records_ = nullptr;
     const std::atomic<bool>& stop_;
     std::ostream& out_;
 
@@ -185,6 +225,12 @@ private:
 };
 
 }  // namespace
+
+std::string default_client_label(const std::string& group_id) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return group_id + "@" + (host[0] ? host : "unknown") + "#" + std::to_string(::getpid());
+}
 
 int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
                  std::ostream& out) {
@@ -200,6 +246,7 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
             << std::endl;
     }
     const orders::department department = known.value_or(orders::department::shipping);
+    const std::string label = options.client_label.empty() ? default_client_label(options.group_id) : options.client_label;
 
     std::string error;
     auto conf = make_client_conf(options.kafka, client_kind::consumer,
@@ -211,8 +258,10 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
                                   // Commit stored offsets every second so lag shown is fresh.
                                   {"auto.commit.interval.ms", "1000"}},
                                  error);
-    // The group id is an explicit option, so it wins over any group.id in the properties.
-    if (!conf || !set_property(*conf, "group.id", options.group_id, error)) {
+    // The group id is an explicit option, so it wins over any group.id in the properties; the
+    // label names this process to the cluster (its group description shows it).
+    if (!conf || !set_property(*conf, "group.id", options.group_id, error) ||
+        !set_property(*conf, "client.id", label, error)) {
         out << "Consumer error: " << error << std::endl;
         return 1;
     }
@@ -222,14 +271,6 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
         out << "Consumer error: " << error << std::endl;
         return 1;
     }
-    std::unique_ptr<ack_publisher> acks;
-    if (!options.acks_topic.empty()) {
-        acks = ack_publisher::create(options.kafka, options.acks_topic, options.group_id, error);
-        if (!acks) {
-            out << "Consumer error: " << error << std::endl;
-            return 1;
-        }
-    }
     std::string errstr;
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(
         RdKafka::KafkaConsumer::create(conf.get(), errstr));
@@ -237,22 +278,43 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
         out << "Consumer error: cannot create a Kafka consumer: " << errstr << std::endl;
         return 1;
     }
+    consumer_loop loop(options, department, *consumer, *writer, stop, out);
+    std::unique_ptr<processing_log> records;
+    if (!options.acks_topic.empty()) {
+        processing_log_options record_options;
+        record_options.topic = options.acks_topic;
+        record_options.source_topic = options.topic;
+        record_options.group = options.group_id;
+        record_options.client = label;
+        records = processing_log::create(
+            options.kafka, record_options,
+            [&loop](const std::vector<record_position>& written) { loop.store_written(written); }, error);
+        if (!records) {
+            out << "Consumer error: " << error << std::endl;
+            consumer->close();
+            return 1;
+        }
+        loop.set_records(records.get());
+    }
     if (const auto err = consumer->subscribe({options.topic}); err != RdKafka::ERR_NO_ERROR) {
         out << "Consumer error: cannot subscribe to " << options.topic << ": "
             << RdKafka::err2str(err) << std::endl;
         consumer->close();
         return 1;
     }
-    out << "Consumer " << options.group_id << " subscribed to " << options.topic << std::endl;
+    out << "Consumer " << options.group_id << " subscribed to " << options.topic << " as " << label << std::endl;
 
-    consumer_loop loop(options, department, *consumer, *writer, acks.get(), stop, out);
     loop.run();
 
+    // Records first: their delivery reports store the last offsets, which close() then commits.
+    if (records && !records->flush(std::chrono::seconds(5)))
+        out << "Consumer warning: some processing records were not written before stopping; "
+               "their orders stay uncommitted and are processed again by the group"
+            << std::endl;
     // Commits the stored offsets and leaves the group, so partitions move on at once.
     if (const auto err = consumer->close(); err != RdKafka::ERR_NO_ERROR) {
         out << "Consumer warning: close failed: " << RdKafka::err2str(err) << std::endl;
     }
-    if (acks) acks->flush(std::chrono::seconds(2));
     out << "Consumer " << options.group_id << " stopped: processed " << loop.processed()
         << " orders, " << loop.dead_letters() << " dead letters" << std::endl;
     return 0;
