@@ -16,6 +16,7 @@
 #include "app/systemd_notifier.hpp"
 #include "capture/output_store.hpp"
 #include "http/listener.hpp"
+#include "http/pipeline_json.hpp"
 #include "http/router.hpp"
 #include "http/stream_hub.hpp"
 #include "kafka/client_options.hpp"
@@ -46,6 +47,13 @@ std::vector<std::string> consumer_groups(const std::vector<config::process_confi
         if (process.command.empty() && process.args.size() >= 2 && process.args[0] == "consume")
             groups.push_back(process.args[1]);
     return groups;
+}
+
+// The topic those consumers read ("consume GROUP [TOPIC]"): the one the dashboard watches.
+std::string watched_topic(const std::vector<config::process_config>& processes) {
+    for (const auto& process : processes)
+        if (process.command.empty() && process.args.size() >= 3 && process.args[0] == "consume") return process.args[2];
+    return kafka::orders_topic;
 }
 
 std::string join_properties(const std::vector<std::pair<std::string, std::string>>& properties) {
@@ -104,10 +112,16 @@ int run_daemon(const config::daemon_config& config) {
             return failure;
         });
     }
-    kafka::pipeline_observer observer(kafka_options, consumer_groups(config.processes), embedded == nullptr,
-                                      [&io, &pipeline](pipeline::observation report) {
+    kafka::observer_options observing;
+    observing.kafka = kafka_options;
+    observing.topic = watched_topic(config.processes);
+    observing.groups = consumer_groups(config.processes);
+    observing.create_topics = embedded == nullptr;
+    observing.describe_groups = embedded == nullptr;
+    observing.replay_orders = pipeline.limits().max_traces;
+    kafka::pipeline_observer observer(std::move(observing), [&io, &pipeline](pipeline::observation report) {
                                           boost::asio::post(io, [&pipeline, report = std::move(report)]() mutable {
-                                              pipeline.apply(std::move(report), now_ms());
+                                              pipeline.apply(std::move(report));
                                           });
                                       });
     boost::asio::steady_timer tick(io);
@@ -116,7 +130,7 @@ int run_daemon(const config::daemon_config& config) {
         tick.async_wait([&](const boost::system::error_code& ec) {
             if (ec) return;
             pipeline.tick(now_ms());
-            hub.set_metrics(pipeline.live_json());
+            hub.set_metrics(http::live_json(pipeline));
             do_tick();
         });
     };
@@ -171,6 +185,7 @@ int run_daemon(const config::daemon_config& config) {
             if (!stopping) {
                 stopping = true;
                 notifier.stopping();
+                observer.stop();
                 logger->info("received {}; stopping children (grace {} s)", strsignal(number),
                              config.supervisor.stop_grace_seconds);
                 supervisor.stop_all([&] {

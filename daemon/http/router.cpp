@@ -1,12 +1,15 @@
 // The API and page routes; see router.hpp.
 #include "http/router.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include <nlohmann/json.hpp>
 
 #include "http/json_writer.hpp"
 #include "http/outputs_json.hpp"
+#include "http/pipeline_metrics.hpp"
 #include "http/stream_hub.hpp"
 #include "http/request_target.hpp"
 
@@ -63,7 +66,10 @@ response error_response(status code, std::string_view message, unsigned version,
 
 router::router(capture::output_store& store, supervision::supervisor& supervisor,
                std::string web_root)
-    : store_(store), supervisor_(supervisor), files_(std::move(web_root)) {}
+    : store_(store), supervisor_(supervisor), files_(std::move(web_root)) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
+}
 
 response router::handle(const request& req) {
     response res = route(req);
@@ -246,22 +252,30 @@ response router::broker_action(std::string_view broker, std::string_view action,
     return json_response(nlohmann::json{{"broker", id}, {"up", up}}.dump(), version);
 }
 
+std::vector<local_process> router::local_processes() const {
+    std::vector<local_process> list;
+    for (const auto& process : supervisor_.processes())
+        if (auto pid = process->pid()) list.push_back({process->config().name, static_cast<int>(*pid)});
+    return list;
+}
+
 response router::pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const {
     if (!pipeline_) return error_response(status::service_unavailable, "the Kafka view is not running", version);
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch()).count();
     std::string_view what = segments[1];
-    if (segments.size() == 2 && what == "cluster") return json_response(pipeline_->cluster_json(), version);
-    if (segments.size() == 2 && what == "groups") return json_response(pipeline_->groups_json(now), version);
-    if (segments.size() == 2 && what == "dead-letters") return json_response(pipeline_->dead_letters_json(), version);
-    if (segments.size() == 3 && what == "metrics") return json_response(pipeline_->history_json(), version);
+    if (segments.size() == 2 && what == "cluster") return json_response(cluster_json(*pipeline_), version);
+    if (segments.size() == 2 && what == "groups")
+        return json_response(groups_json(*pipeline_, now, local_processes(), hostname_), version);
+    if (segments.size() == 2 && what == "dead-letters") return json_response(dead_letters_json(*pipeline_), version);
+    if (segments.size() == 3 && what == "metrics") return json_response(history_json(*pipeline_), version);
     if (segments.size() == 3 && what == "orders") {
         std::int64_t id = 0;
         auto text = segments[2];
         auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
         if (error != std::errc() || end != text.data() + text.size())
             return error_response(status::bad_request, "an order id is a whole number, e.g. /api/orders/1001", version);
-        if (auto trace = pipeline_->order_json(id, now)) return json_response(std::move(*trace), version);
+        if (auto trace = order_json(*pipeline_, id)) return json_response(std::move(*trace), version);
         return error_response(status::not_found, "order " + std::string(text) + " has not been seen (yet)", version);
     }
     return error_response(status::not_found, "no such API endpoint", version);
@@ -313,7 +327,7 @@ response router::metrics() const {
     out.sample("orderstream_stream_clients", hub_ ? hub_->clients() : 0);
     out.family("orderstream_stream_events_total", "counter", "Events sent to push stream clients.");
     out.sample("orderstream_stream_events_total", hub_ ? hub_->events_sent() : 0);
-    if (pipeline_) pipeline_->write_metrics(out);
+    if (pipeline_) write_pipeline_metrics(*pipeline_, out);
     for (const auto& source : metrics_sources_) source(out);
     auto res = make_response(status::ok, out.take(), "text/plain; version=0.0.4; charset=utf-8", 11);
     res.set(beast_http::field::cache_control, "no-store");

@@ -11,6 +11,7 @@
 
 #include "capture/output_store.hpp"
 #include "http/access_policy.hpp"
+#include "http/pipeline_json.hpp"
 #include "http/prometheus_writer.hpp"
 #include "pipeline/pipeline_state.hpp"
 #include "http/static_files.hpp"
@@ -70,6 +71,7 @@ private:
     response metrics() const;
     response broker_action(std::string_view broker, std::string_view action, unsigned version);
     response pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const;
+    std::vector<local_process> local_processes() const;
     response readiness() const;
 
     capture::output_store& store_;
@@ -82,6 +84,7 @@ private:
     stream_hub* hub_ = nullptr;
     const pipeline::pipeline_state* pipeline_ = nullptr;
     broker_switch broker_switch_;
+    std::string hostname_;  // to tell this host's group members from others'
     // The whole-ring /api/outputs answer (plain and with ANSI codes), rebuilt only when a line
     // was added or a terminal cleared: pollers ask far more often than the rings change.
     struct outputs_cache {

@@ -65,7 +65,9 @@ std::unique_ptr<embedded_cluster> embedded_cluster::start(int broker_count) {
 }
 
 std::vector<std::pair<std::string, std::string>> embedded_client_defaults() {
-    return {{"session.timeout.ms", "6000"}};
+    // The mock broker holds every fetch for fetch.wait.max.ms (500 ms by default) even when data
+    // arrives meanwhile; 10 ms keeps that wait out of the latency the dashboard shows.
+    return {{"session.timeout.ms", "6000"}, {"fetch.wait.max.ms", "10"}};
 }
 
 }  // namespace orderstream::kafka

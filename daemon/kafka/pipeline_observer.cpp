@@ -1,14 +1,20 @@
 // The Kafka observer thread; see pipeline_observer.hpp.
 #include "kafka/pipeline_observer.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <librdkafka/rdkafkacpp.h>
-#include <nlohmann/json.hpp>
 
 #include "capture/line_assembler.hpp"
 #include "kafka/client_config.hpp"
+#include "kafka/group_reader.hpp"
+#include "kafka/processing_record.hpp"
 #include "kafka/topic_admin.hpp"
 #include "log/logger.hpp"
 #include "orders/order_decoder.hpp"
@@ -19,14 +25,26 @@ namespace {
 using clock = std::chrono::steady_clock;
 constexpr auto metadata_interval = std::chrono::seconds(2);
 constexpr auto report_interval = std::chrono::milliseconds(200);
+constexpr auto describe_retry = std::chrono::seconds(30);
+// Longest wait for the replay's first orders, and for the records behind a commit; past it the
+// observer goes on with what it has (e.g. a transactional writer left a gap in orders.acks).
+constexpr auto catch_up_limit = std::chrono::seconds(10);
+// Records are read from this long before the oldest replayed order (clock skew between hosts).
+constexpr std::int64_t record_margin_ms = 60000;
 constexpr int request_timeout_ms = 3000;
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 std::string header(RdKafka::Message& message, const char* name) {
     RdKafka::Headers* headers = message.headers();
     if (!headers) return "";
     auto found = headers->get_last(name);
     if (found.err() != RdKafka::ERR_NO_ERROR || !found.value()) return "";
-    return std::string(static_cast<const char*>(found.value()), found.value_size());
+    // A header becomes a label on the page: bounded.
+    return std::string(static_cast<const char*>(found.value()), std::min<std::size_t>(found.value_size(), 1024));
 }
 
 // librdkafka's own log and error events go to the "kafka" logger at debug level: a broker that
@@ -40,20 +58,6 @@ public:
 };
 
 quiet_events events;
-
-std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const client_options& options, const std::string& group,
-                                                      std::string& error) {
-    property_list defaults{{"enable.auto.commit", "false"},
-                           {"enable.partition.eof", "false"},
-                           {"client.id", "orderstream-observer"},
-                           {"allow.auto.create.topics", "false"}};
-    // The C++ consumer needs a group.id even when it only assigns partitions and never commits.
-    defaults.emplace_back("group.id", group.empty() ? "orderstream-observer" : group);
-    auto conf = make_client_conf(options, client_kind::consumer, defaults, error);
-    if (!conf || !set_callback(*conf, "event_cb", &events, error)) return nullptr;
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
-    return consumer;
-}
 
 // Reads the cluster's metadata; on failure `snapshot.reachable` is false with the reason.
 pipeline::cluster_snapshot read_cluster(RdKafka::KafkaConsumer& consumer) {
@@ -83,11 +87,256 @@ pipeline::cluster_snapshot read_cluster(RdKafka::KafkaConsumer& consumer) {
     return snapshot;
 }
 
+struct partition_list {
+    std::vector<RdKafka::TopicPartition*> parts;
+    ~partition_list() { RdKafka::TopicPartition::destroy(parts); }
+};
+
+// One run of the observer: its client, what it has assigned, and the replay's progress.
+class observer_session {
+public:
+    observer_session(const observer_options& options, const std::atomic<bool>& stop, pipeline_observer::sink& report)
+        : options_(options), stop_(stop), report_(report), logger_(log::get("kafka")) {}
+
+    bool open(std::string& error) {
+        auto conf = make_client_conf(options_.kafka, client_kind::consumer,
+                                     {{"enable.auto.commit", "false"},
+                                      {"enable.partition.eof", "false"},
+                                      {"client.id", "orderstream-observer"},
+                                      {"allow.auto.create.topics", "false"},
+                                      // The C++ consumer needs a group.id even when it only
+                                      // assigns partitions and never commits.
+                                      {"group.id", "orderstream-observer"}},
+                                     error);
+        if (!conf || !set_callback(*conf, "event_cb", &events, error)) return false;
+        consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+        if (!consumer_) return false;
+        // Group requests go through a handle of their own (any client type can make admin
+        // requests; a producer needs no group), so they never wait behind the fetches.
+        auto admin_conf = make_client_conf(options_.kafka, client_kind::producer,
+                                           {{"client.id", "orderstream-observer-admin"}}, error);
+        if (!admin_conf || !set_callback(*admin_conf, "event_cb", &events, error)) return false;
+        admin_.reset(RdKafka::Producer::create(admin_conf.get(), error));
+        if (!admin_) return false;
+        groups_.emplace(admin_->c_ptr(), std::chrono::milliseconds(request_timeout_ms));
+        return true;
+    }
+
+    void run() {
+        auto next_metadata = clock::now();
+        auto next_report = clock::now() + report_interval;
+        while (!stop_) {
+            if (clock::now() >= next_metadata) {
+                next_metadata = clock::now() + metadata_interval;
+                auto cluster = read_cluster(*consumer_);
+                if (cluster.reachable) {
+                    assign_new_partitions(cluster);
+                    read_groups();
+                }
+                pending_.cluster = std::move(cluster);
+            }
+            if (!records_started_ && ready_to_read_records()) start_records();
+            release_groups();
+
+            std::unique_ptr<RdKafka::Message> message(consumer_->consume(100));
+            if (message && message->err() == RdKafka::ERR_NO_ERROR) handle(*message);
+
+            bool due = clock::now() >= next_report || pending_.orders.size() + pending_.processing.size() >= 2000;
+            if (due && (pending_.cluster || pending_.groups || !pending_.orders.empty() || !pending_.processing.empty() ||
+                        !pending_.dead_letters.empty())) {
+                report_(std::move(pending_));
+                pending_ = {};
+                next_report = clock::now() + report_interval;
+            }
+        }
+        consumer_->close();
+    }
+
+private:
+    std::optional<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic, std::int32_t partition) {
+        std::int64_t low = 0, high = 0;
+        if (consumer_->query_watermark_offsets(topic, partition, &low, &high, request_timeout_ms) != RdKafka::ERR_NO_ERROR)
+            return std::nullopt;
+        return std::make_pair(low, high);
+    }
+
+    void assign(partition_list& added) {
+        if (added.parts.empty()) return;
+        std::unique_ptr<RdKafka::Error> failure(consumer_->incremental_assign(added.parts));
+        if (failure) {
+            logger_->warn("observer assign failed: {}", failure->str());
+            return;
+        }
+        for (const auto* part : added.parts) {
+            assigned_.insert({part->topic(), part->partition()});
+            if (part->topic() == options_.topic) order_partitions_.push_back(part->partition());
+            if (part->topic() == acks_topic) records_next_[part->partition()] = part->offset();
+        }
+    }
+
+    // Partitions of watched topics as they appear. A partition whose offsets cannot be read yet
+    // (no leader) is tried again next time.
+    void assign_new_partitions(const pipeline::cluster_snapshot& cluster) {
+        std::size_t order_partition_count = 0;
+        acks_partitions_.clear();
+        for (const auto& p : cluster.partitions) {
+            order_partition_count += p.topic == options_.topic;
+            if (p.topic == acks_topic) acks_partitions_.push_back(p.partition);
+        }
+        partition_list added;
+        for (const auto& p : cluster.partitions) {
+            if (assigned_.count({p.topic, p.partition})) continue;
+            std::int64_t history = 0;
+            if (p.topic == options_.topic)
+                history = static_cast<std::int64_t>(options_.replay_orders / std::max<std::size_t>(1, order_partition_count));
+            else if (p.topic == dead_letter_topic)
+                history = pipeline_observer::dead_letter_history;
+            else if (!(p.topic == acks_topic && records_started_))  // the first ones: start_records()
+                continue;
+            auto marks = watermarks(p.topic, p.partition);
+            if (!marks) continue;
+            auto [low, high] = *marks;
+            std::int64_t start = p.topic == acks_topic ? low : std::max(low, high - history);
+            if (p.topic == options_.topic && start < high) replay_first_[p.partition] = -1;
+            added.parts.push_back(RdKafka::TopicPartition::create(p.topic, p.partition, start));
+        }
+        if (replay_since_ == clock::time_point{} && !added.parts.empty()) replay_since_ = clock::now();
+        assign(added);
+    }
+
+    // Records can be read once the oldest replayed order of every partition is known.
+    bool ready_to_read_records() const {
+        if (order_partitions_.empty() || acks_partitions_.empty()) return false;
+        bool all_known = std::all_of(replay_first_.begin(), replay_first_.end(), [](const auto& p) { return p.second >= 0; });
+        return all_known || clock::now() - replay_since_ > catch_up_limit;
+    }
+
+    void start_records() {
+        std::int64_t oldest = wall_ms();
+        for (const auto& [partition, ts] : replay_first_)
+            if (ts >= 0) oldest = std::min(oldest, ts);
+        partition_list wanted;
+        for (auto partition : acks_partitions_)
+            wanted.parts.push_back(RdKafka::TopicPartition::create(acks_topic, partition, oldest - record_margin_ms));
+        if (consumer_->offsetsForTimes(wanted.parts, request_timeout_ms) != RdKafka::ERR_NO_ERROR) return;
+        for (auto* part : wanted.parts) {
+            if (part->err() != RdKafka::ERR_NO_ERROR) return;
+            if (part->offset() < 0) {  // nothing written since then: start at the end
+                auto marks = watermarks(acks_topic, part->partition());
+                if (!marks) return;
+                part->set_offset(marks->second);
+            }
+        }
+        assign(wanted);
+        records_started_ = true;
+        logger_->info("observer: replaying {} orders' partitions, processing records since {} ms ago",
+                      order_partitions_.size(), wall_ms() - (oldest - record_margin_ms));
+    }
+
+    // Commits are read only when the records are flowing and no earlier snapshot waits.
+    void read_groups() {
+        if (!records_started_ || held_groups_) return;
+        std::vector<pipeline::group_snapshot> snapshots;
+        bool describe = options_.describe_groups && clock::now() >= next_describe_;
+        for (const auto& group : options_.groups) {
+            pipeline::group_snapshot snapshot{group, {}, false, {}, {}};
+            if (auto failure = groups_->committed(group, options_.topic, order_partitions_, snapshot.partitions)) {
+                logger_->debug("cannot read the commits of {}: {}", group, *failure);
+                continue;
+            }
+            for (auto& p : snapshot.partitions) {
+                std::int64_t low = 0, high = -1;
+                consumer_->get_watermark_offsets(options_.topic, p.partition, &low, &high);
+                if (high < 0)
+                    if (auto marks = watermarks(options_.topic, p.partition)) high = marks->second;
+                p.end = high;
+            }
+            if (describe) {
+                if (auto failure = groups_->describe(options_.topic, snapshot)) {
+                    logger_->debug("cannot describe {} ({}); members come from its records", group, *failure);
+                    next_describe_ = clock::now() + describe_retry;
+                    describe = false;
+                }
+            }
+            snapshots.push_back(std::move(snapshot));
+        }
+        // Every record written before these commits is below these marks.
+        required_.clear();
+        for (const auto& [partition, next] : records_next_) {
+            auto marks = watermarks(acks_topic, partition);
+            if (!marks) return;
+            required_[partition] = marks->second;
+        }
+        held_groups_ = std::move(snapshots);
+        held_since_ = clock::now();
+    }
+
+    void release_groups() {
+        if (!held_groups_) return;
+        bool caught_up = std::all_of(required_.begin(), required_.end(),
+                                     [&](const auto& p) { return records_next_[p.first] >= p.second; });
+        if (!caught_up && clock::now() - held_since_ < catch_up_limit) return;
+        if (!caught_up) logger_->debug("observer: reporting commits before all records behind them were read");
+        pending_.groups = std::move(*held_groups_);
+        held_groups_.reset();
+    }
+
+    void handle(RdKafka::Message& message) {
+        const auto& topic = message.topic_name();
+        const std::string_view value(static_cast<const char*>(message.payload()), message.payload() ? message.len() : 0);
+        const std::int64_t timestamp = message.timestamp().timestamp;
+        if (topic == options_.topic) {
+            if (auto first = replay_first_.find(message.partition()); first != replay_first_.end() && first->second < 0)
+                first->second = std::max<std::int64_t>(0, timestamp);
+            auto decoded = orders::decode_order(message.payload(), message.len());
+            if (decoded.ok())
+                pending_.orders.push_back({decoded.value->order_id, message.partition(), message.offset(), timestamp,
+                                           decoded.value->total});
+        } else if (topic == acks_topic) {
+            records_next_[message.partition()] = message.offset() + 1;
+            decode_processing_record(value, options_.topic, timestamp, pending_.processing);
+        } else if (topic == dead_letter_topic) {
+            std::string scratch;
+            std::string preview(capture::sanitize_utf8(value.substr(0, 200), scratch));
+            auto number = [&](const char* name, std::int64_t high) {
+                auto text = header(message, name);
+                std::int64_t n = -1;
+                auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+                return error == std::errc() && end == text.data() + text.size() && n >= 0 && n <= high ? n : -1;
+            };
+            pending_.dead_letters.push_back({header(message, "dlq.reason"), header(message, "dlq.detail"),
+                                             header(message, "dlq.group"),
+                                             static_cast<std::int32_t>(number("dlq.partition", 1'000'000)),
+                                             number("dlq.offset", std::numeric_limits<std::int64_t>::max()), timestamp,
+                                             preview});
+        }
+    }
+
+    const observer_options& options_;
+    const std::atomic<bool>& stop_;
+    pipeline_observer::sink& report_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+    std::unique_ptr<RdKafka::Producer> admin_;
+    std::optional<group_reader> groups_;  // declared after admin_: destroyed before it
+
+    std::set<std::pair<std::string, std::int32_t>> assigned_;  // topic, partition
+    std::vector<std::int32_t> order_partitions_, acks_partitions_;
+    std::map<std::int32_t, std::int64_t> replay_first_;  // orders partition -> first replayed timestamp (-1: not yet)
+    clock::time_point replay_since_;
+    bool records_started_ = false;
+    std::map<std::int32_t, std::int64_t> records_next_;  // acks partition -> next offset to read
+    std::map<std::int32_t, std::int64_t> required_;       // acks partition -> offset the held commits need
+    std::optional<std::vector<pipeline::group_snapshot>> held_groups_;
+    clock::time_point held_since_;
+    clock::time_point next_describe_;
+    pipeline::observation pending_;
+};
+
 }  // namespace
 
-pipeline_observer::pipeline_observer(client_options options, std::vector<std::string> groups, bool create_topics,
-                                     sink report)
-    : options_(std::move(options)), groups_(std::move(groups)), create_topics_(create_topics), report_(std::move(report)) {}
+pipeline_observer::pipeline_observer(observer_options options, sink report)
+    : options_(std::move(options)), report_(std::move(report)) {}
 
 pipeline_observer::~pipeline_observer() {
     stop_ = true;
@@ -100,136 +349,32 @@ void pipeline_observer::start() {
 
 void pipeline_observer::run() {
     auto logger = log::get("kafka");
-    while (create_topics_ && !stop_) {
-        auto failure = ensure_topics(options_, std::chrono::seconds(5));
-        if (!failure) break;
-        logger->warn("cannot make sure the topics exist yet ({}); retrying", *failure);
-        pipeline::observation unreachable;
-        unreachable.cluster = pipeline::cluster_snapshot{false, *failure, {}, {}};
-        report_(std::move(unreachable));
-        for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    std::string error;
-    auto consumer = make_consumer(options_, "", error);
-    if (!consumer) {
-        logger->error("pipeline observer cannot start: {}", error);
-        return;
-    }
-    // One handle per group, never subscribed: it only reads the group's committed offsets.
-    std::vector<std::unique_ptr<RdKafka::KafkaConsumer>> group_readers;
-    for (const auto& group : groups_) {
-        auto reader = make_consumer(options_, group, error);
-        if (!reader) {
-            logger->error("cannot read offsets of {}: {}", group, error);
+    auto report_failure = [&](const std::string& why) {
+        pipeline::observation failed;
+        failed.cluster = pipeline::cluster_snapshot{false, why, {}, {}};
+        report_(std::move(failed));
+    };
+    // Nothing from Kafka may take the daemon (and its children) down: the view stops instead.
+    try {
+        while (options_.create_topics && !stop_) {
+            auto failure = ensure_topics(options_.kafka, std::chrono::seconds(5));
+            if (!failure) break;
+            logger->warn("cannot make sure the topics exist yet ({}); retrying", *failure);
+            report_failure(*failure);
+            for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        observer_session session(options_, stop_, report_);
+        std::string error;
+        if (!session.open(error)) {
+            logger->error("pipeline observer cannot start: {}", error);
+            report_failure("the observer cannot start: " + error);
             return;
         }
-        group_readers.push_back(std::move(reader));
+        session.run();
+    } catch (const std::exception& e) {
+        logger->error("pipeline observer stopped: {}", e.what());
+        report_failure(std::string("the observer stopped: ") + e.what());
     }
-
-    const std::set<std::string> watched{orders_topic, acks_topic, dead_letter_topic};
-    std::set<std::pair<std::string, std::int32_t>> assigned;  // topic, partition
-    std::vector<std::int32_t> order_partitions;
-    pipeline::observation pending;
-    auto next_metadata = clock::now();
-    auto next_report = clock::now() + report_interval;
-
-    while (!stop_) {
-        if (clock::now() >= next_metadata) {
-            next_metadata = clock::now() + metadata_interval;
-            auto cluster = read_cluster(*consumer);
-            // Assign the partitions of watched topics as they appear, starting a little back. A
-            // partition whose offsets cannot be read yet (no leader) is tried again next time.
-            std::vector<RdKafka::TopicPartition*> added;
-            for (const auto& p : cluster.partitions) {
-                if (!watched.count(p.topic) || assigned.count({p.topic, p.partition})) continue;
-                std::int64_t low = 0, high = 0;
-                if (consumer->query_watermark_offsets(p.topic, p.partition, &low, &high, request_timeout_ms) !=
-                    RdKafka::ERR_NO_ERROR)
-                    continue;
-                added.push_back(RdKafka::TopicPartition::create(p.topic, p.partition,
-                                                                std::max(low, high - history_records)));
-            }
-            if (!added.empty()) {
-                std::unique_ptr<RdKafka::Error> failure(consumer->incremental_assign(added));
-                if (failure) {
-                    logger->warn("observer assign failed: {}", failure->str());
-                } else {
-                    for (const auto* part : added) {
-                        assigned.insert({part->topic(), part->partition()});
-                        if (part->topic() == orders_topic) order_partitions.push_back(part->partition());
-                    }
-                }
-                RdKafka::TopicPartition::destroy(added);
-            }
-            if (cluster.reachable && !order_partitions.empty()) {
-                std::vector<pipeline::group_snapshot> groups;
-                for (std::size_t g = 0; g < groups_.size(); ++g) {
-                    std::vector<RdKafka::TopicPartition*> parts;
-                    for (auto partition : order_partitions)
-                        parts.push_back(RdKafka::TopicPartition::create(orders_topic, partition));
-                    pipeline::group_snapshot snapshot{groups_[g], {}};
-                    if (group_readers[g]->committed(parts, request_timeout_ms) == RdKafka::ERR_NO_ERROR) {
-                        for (auto* part : parts) {
-                            std::int64_t low = 0, high = -1;
-                            consumer->get_watermark_offsets(orders_topic, part->partition(), &low, &high);
-                            if (high < 0)
-                                consumer->query_watermark_offsets(orders_topic, part->partition(), &low, &high,
-                                                                  request_timeout_ms);
-                            snapshot.partitions.push_back({part->partition(), part->offset() >= 0 ? part->offset() : -1, high});
-                        }
-                        groups.push_back(std::move(snapshot));
-                    }
-                    RdKafka::TopicPartition::destroy(parts);
-                }
-                pending.groups = std::move(groups);
-            }
-            pending.cluster = std::move(cluster);
-        }
-
-        std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
-        if (message && message->err() == RdKafka::ERR_NO_ERROR) {
-            const auto& topic = message->topic_name();
-            if (topic == orders_topic) {
-                auto decoded = orders::decode_order(message->payload(), message->len());
-                if (decoded.ok())
-                    pending.orders.push_back({decoded.value->order_id, message->partition(), message->offset(),
-                                              message->timestamp().timestamp, decoded.value->total});
-            } else if (topic == acks_topic) {
-                auto ack = nlohmann::json::parse(static_cast<const char*>(message->payload()),
-                                                 static_cast<const char*>(message->payload()) + message->len(), nullptr, false);
-                // Anyone can write to the topic: fields of the wrong type are ignored, never thrown.
-                auto field = [&](const char* name) { return ack.is_object() ? ack.value(name, nlohmann::json()) : nlohmann::json(); };
-                auto order_id = field("order_id"), group = field("group"), processed_ms = field("processed_ms"),
-                     member = field("member"), partition = field("partition");
-                if (order_id.is_number_integer() && group.is_string() && group.get_ref<const std::string&>().size() <= 255)
-                    pending.acks.push_back({order_id.get<std::int64_t>(), group.get<std::string>(),
-                                            processed_ms.is_number_integer() ? processed_ms.get<std::int64_t>()
-                                                                             : message->timestamp().timestamp,
-                                            member.is_string() ? member.get<std::string>().substr(0, 255) : "",
-                                            partition.is_number_integer() ? partition.get<std::int32_t>() : -1});
-            } else if (topic == dead_letter_topic) {
-                std::string scratch;
-                std::string_view raw(static_cast<const char*>(message->payload()), message->payload() ? message->len() : 0);
-                std::string preview(capture::sanitize_utf8(raw.substr(0, 200), scratch));
-                auto number = [&](const char* name) {
-                    auto text = header(*message, name);
-                    try { return text.empty() ? -1LL : std::stoll(text); } catch (...) { return -1LL; }
-                };
-                pending.dead_letters.push_back({header(*message, "dlq.reason"), header(*message, "dlq.detail"),
-                                                header(*message, "dlq.group"), static_cast<std::int32_t>(number("dlq.partition")),
-                                                number("dlq.offset"), message->timestamp().timestamp, preview});
-            }
-        }
-
-        bool due = clock::now() >= next_report || pending.orders.size() + pending.acks.size() >= 2000;
-        if (due && (pending.cluster || !pending.orders.empty() || !pending.acks.empty() || !pending.dead_letters.empty())) {
-            report_(std::move(pending));
-            pending = {};
-            next_report = clock::now() + report_interval;
-        }
-    }
-    consumer->close();
-    for (auto& reader : group_readers) reader->close();
 }
 
 }  // namespace orderstream::kafka

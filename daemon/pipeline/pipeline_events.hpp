@@ -18,14 +18,16 @@ struct order_seen {
     double total = 0;
 };
 
-// A consumer's acknowledgement, published to orders.acks after it processed an order. Because
-// it travels through Kafka, it counts consumers running on other hosts too.
-struct ack_seen {
+// One order's processing record from orders.acks (a consumer writes them in batches before it
+// commits the orders). Because it travels through Kafka, it counts consumers on other hosts too.
+struct processing_seen {
     std::int64_t order_id = 0;
     std::string group;
     std::int64_t processed_ms = 0;
-    std::string member;  // the group member that processed it (empty from older consumers)
+    std::string member;  // the group member id (empty from older consumers)
+    std::string client;  // the consumer's label, GROUP@HOST#PID (empty from older consumers)
     std::int32_t partition = -1;
+    std::int64_t offset = -1;
 };
 
 struct dead_letter_seen {
@@ -56,14 +58,24 @@ struct group_partition {
     std::int64_t end = -1;
 };
 
+// A member as the cluster describes its group (DescribeConsumerGroups).
+struct group_member {
+    std::string member_id, client_id, host;
+    std::vector<std::int32_t> partitions;  // of the watched topic
+};
+
 struct group_snapshot {
     std::string group;
     std::vector<group_partition> partitions;
+    // From the group's description, when the cluster answers it (the embedded mock does not).
+    bool described = false;
+    std::string state;  // "Stable", "PreparingRebalance", "Empty", ...
+    std::vector<group_member> members;
 };
 
 struct observation {
     std::vector<order_seen> orders;
-    std::vector<ack_seen> acks;
+    std::vector<processing_seen> processing;
     std::vector<dead_letter_seen> dead_letters;
     std::optional<cluster_snapshot> cluster;
     std::optional<std::vector<group_snapshot>> groups;

@@ -1,6 +1,16 @@
 // What the dashboard knows about the pipeline, built from the observer's reports on the event
-// loop: per-order traces, per-group progress (lag, latency, lost and duplicate orders), the
-// cluster's layout, dead letters, and a per-second history for the charts. Bounded throughout.
+// loop: per-order traces, per-group accounting, the cluster's layout, dead letters, and a
+// per-second history for the charts. Bounded throughout. Its JSON and Prometheus views live in
+// http/ (pipeline_json, pipeline_metrics).
+//
+// The accounting, per order and group:
+//   processed  the group has a processing record for the order;
+//   pending    no record yet, and the group's committed offset is not past the order;
+//   lost       the group committed past the order and there is no record (however long ago);
+//   processed more than once  more than one record (at-least-once allows it after a crash);
+//   latency    the record's processing time minus the order record's CreateTime.
+// No figure depends on a timer. Consumers write records before they commit, and the observer
+// reports a commit only once it has read every record written before it, so "lost" is exact.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +22,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "http/prometheus_writer.hpp"
 #include "pipeline/pipeline_events.hpp"
 
 namespace orderstream::pipeline {
@@ -21,45 +30,24 @@ struct state_limits {
     std::size_t max_traces = 50000;        // orders followed, oldest forgotten first
     std::size_t history_seconds = 600;     // chart points
     std::size_t max_dead_letters = 200;    // kept for the dead-letter panel
-    std::int64_t lost_after_ms = 30000;    // unprocessed this long after production: lost
     std::size_t latency_window = 2000;     // samples per group for the overall percentiles
     std::size_t max_rebalances = 50;       // timeline entries per group
     std::int64_t member_idle_ms = 60000;   // a member not heard of this long leaves the assignment
-    // Acks and dead letters come from topics anyone can write to: groups and reasons beyond these
-    // counts are not tracked (their acks ignored, their reasons counted as "other").
+    // Records and dead letters come from topics anyone can write to: groups and reasons beyond
+    // these counts are not tracked (their records ignored, their reasons counted as "other").
     std::size_t max_groups = 16;
     std::size_t max_reasons = 32;
 };
 
+// -1 for an empty list.
+std::int64_t percentile(std::vector<std::int64_t> values, double fraction);
+
 class pipeline_state {
 public:
-    pipeline_state(std::vector<std::string> groups, bool embedded, state_limits limits = {});
+    enum class order_status { processed, pending, lost };
 
-    void apply(observation&& report, std::int64_t now_ms);
-    // Once a second: closes the current history point and recounts lost orders.
-    void tick(std::int64_t now_ms);
-
-    std::string cluster_json() const;
-    std::string groups_json(std::int64_t now_ms) const;
-    std::optional<std::string> order_json(std::int64_t order_id, std::int64_t now_ms) const;
-    std::string history_json() const;
-    std::string dead_letters_json() const;
-    // The small live figures pushed on the stream: last second's rates, lag, lost, p99.
-    std::string live_json() const;
-    void write_metrics(http::prometheus_writer& out) const;
-
-    bool cluster_reachable() const { return cluster_.reachable; }
-    const std::vector<partition_info>& partitions() const { return cluster_.partitions; }
-    // Brokers known to be down although metadata may still list them (the embedded cluster's
-    // mock brokers stay in its metadata when taken down).
-    void set_brokers_down(std::set<std::int32_t> down) { brokers_down_ = std::move(down); }
-    bool cluster_seen() const { return cluster_seen_; }
-    double orders_per_second() const;
-    std::int64_t total_lag() const;
-
-private:
     struct processing {
-        std::int64_t processed_ms = 0;
+        std::int64_t processed_ms = 0;  // the first record's
         int times = 0;
     };
     struct trace {
@@ -71,7 +59,8 @@ private:
         std::map<std::string, processing> processed;  // by group
     };
     struct owner {
-        std::string member;
+        std::string member;  // the label: the client id (GROUP@HOST#PID), else the member id
+        std::string member_id;
         std::int64_t last_ms = 0;
     };
     struct rebalance {
@@ -80,9 +69,12 @@ private:
         std::string from, to;
     };
     struct group_stats {
-        std::uint64_t processed = 0, duplicates = 0, lost = 0;
-        // Who processed each partition last, from the acknowledgements; a change of member is
-        // a rebalance on the timeline.
+        std::uint64_t processed = 0;   // orders with a record
+        std::uint64_t duplicates = 0;  // orders with more than one record
+        std::uint64_t lost = 0;        // recounted each tick, plus lost orders already forgotten
+        std::uint64_t lost_forgotten = 0;
+        // Who processed each partition last, from the records; a change of member is a
+        // rebalance on the timeline.
         std::map<std::int32_t, owner> owners;
         std::deque<rebalance> rebalances;
         std::deque<std::int64_t> latencies;  // ms, newest last
@@ -97,10 +89,46 @@ private:
         std::map<std::string, std::int64_t> p50, p99;
     };
 
-    trace& trace_for(std::int64_t order_id);
-    void record_latency(const std::string& group, std::int64_t ms);
+    pipeline_state(std::vector<std::string> groups, bool embedded, state_limits limits = {});
+
+    void apply(observation&& report);
+    // Once a second: closes the current history point and recounts lost orders.
+    void tick(std::int64_t now_ms);
+
+    // The groups the daemon runs (their commits are read, so their losses counted).
+    const std::vector<std::string>& configured_groups() const { return groups_; }
+    const std::map<std::string, group_stats>& groups() const { return stats_; }
+    const trace* find_trace(std::int64_t order_id) const;
+    order_status status(const trace& t, const std::string& group) const;
     std::int64_t group_lag(const group_stats& stats) const;
+    // How long the oldest unprocessed order has waited, where we saw that order.
     std::optional<std::int64_t> lag_seconds(const group_stats& stats, std::int64_t now_ms) const;
+    const state_limits& limits() const { return limits_; }
+
+    bool embedded() const { return embedded_; }
+    const cluster_snapshot& cluster() const { return cluster_; }
+    const std::map<std::int32_t, std::string>& brokers_ever() const { return brokers_ever_; }
+    const std::set<std::int32_t>& brokers_down() const { return brokers_down_; }
+    bool cluster_reachable() const { return cluster_.reachable; }
+    bool cluster_seen() const { return cluster_seen_; }
+    const std::vector<partition_info>& partitions() const { return cluster_.partitions; }
+    // Brokers known to be down although metadata may still list them (the embedded cluster's
+    // mock brokers stay in its metadata when taken down).
+    void set_brokers_down(std::set<std::int32_t> down) { brokers_down_ = std::move(down); }
+
+    const std::deque<dead_letter_seen>& dead_letters() const { return dead_letters_; }
+    const std::map<std::string, std::uint64_t>& dead_letter_counts() const { return dead_letter_counts_; }
+    const std::deque<history_point>& history() const { return history_; }
+    std::uint64_t orders_seen() const { return orders_seen_; }
+    double revenue_seen() const { return revenue_seen_; }
+    double orders_per_second() const;
+    std::int64_t total_lag() const;
+
+private:
+    trace& trace_for(std::int64_t order_id);
+    void forget_oldest_trace();
+    void record_latency(const std::string& group, std::int64_t ms);
+    void apply_processing(const processing_seen& record);
 
     std::vector<std::string> groups_;
     bool embedded_;

@@ -1,11 +1,15 @@
 // The dashboard's model of the pipeline, fed the same reports the Kafka observer sends, and read
-// back through the JSON the HTTP API serves.
+// back through the JSON the HTTP API serves (http/pipeline_json).
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "http/pipeline_json.hpp"
 #include "pipeline/pipeline_state.hpp"
 
 using namespace orderstream::pipeline;
+using orderstream::http::dead_letters_json;
+using orderstream::http::history_json;
+using orderstream::http::live_json;
 using nlohmann::json;
 
 namespace {
@@ -18,19 +22,34 @@ observation orders(std::initializer_list<order_seen> seen) {
     return report;
 }
 
-ack_seen ack(std::int64_t order_id, std::string group, std::int64_t processed_ms, std::string member = "",
-             std::int32_t partition = -1) {
-    return {order_id, std::move(group), processed_ms, std::move(member), partition};
+processing_seen ack(std::int64_t order_id, std::string group, std::int64_t processed_ms, std::string member = "",
+                    std::int32_t partition = -1) {
+    return {order_id, std::move(group), processed_ms, std::move(member), "", partition, -1};
 }
 
-observation acks(std::initializer_list<ack_seen> seen) {
+observation acks(std::initializer_list<processing_seen> seen) {
     observation report;
-    report.acks = seen;
+    report.processing = seen;
     return report;
 }
 
+// A group's committed offsets, as the observer reports them.
+observation commits(const std::string& group, std::vector<group_partition> partitions) {
+    observation report;
+    report.groups = std::vector<group_snapshot>{{group, std::move(partitions), false, {}, {}}};
+    return report;
+}
+
+std::optional<std::string> order_json(const pipeline_state& state, std::int64_t id) {
+    return orderstream::http::order_json(state, id);
+}
+
+json groups_json(const pipeline_state& state, std::int64_t now_ms) {
+    return json::parse(orderstream::http::groups_json(state, now_ms, {}, "this-host"));
+}
+
 json group_named(const pipeline_state& state, const std::string& name, std::int64_t now_ms) {
-    for (const auto& group : json::parse(state.groups_json(now_ms)))
+    for (const auto& group : groups_json(state, now_ms))
         if (group["group"] == name) return group;
     FAIL("no group " << name);
     return {};
@@ -40,50 +59,55 @@ json group_named(const pipeline_state& state, const std::string& name, std::int6
 
 TEST_CASE("an order's trace shows who processed it, how fast, and who has not") {
     pipeline_state state(groups, true);
-    state.apply(orders({{1001, 2, 40, 10'000, 59.98}}), 10'000);
-    state.apply(acks({ack(1001, "shipping-group", 10'250), ack(1001, "email-group", 10'900)}), 11'000);
+    state.apply(orders({{1001, 2, 40, 10'000, 59.98}}));
+    state.apply(acks({ack(1001, "shipping-group", 10'250), ack(1001, "email-group", 10'900)}));
 
-    auto trace = json::parse(*state.order_json(1001, 11'000));
+    auto trace = json::parse(*order_json(state, 1001));
     CHECK(trace["produced"]["partition"] == 2);
     CHECK(trace["produced"]["offset"] == 40);
     CHECK(trace["processed"]["shipping-group"]["latency_ms"] == 250);
     CHECK(trace["processed"]["email-group"]["latency_ms"] == 900);
     CHECK(trace["pending"] == json{"analytics-group"});
     CHECK(trace["lost"] == false);
-    CHECK_FALSE(state.order_json(999, 11'000));
+    CHECK_FALSE(order_json(state, 999));
 
-    // Past the grace period the missing group counts the order as lost.
-    state.tick(10'000 + 30'000);
-    CHECK(json::parse(*state.order_json(1001, 40'000))["lost"] == true);
-    CHECK(group_named(state, "analytics-group", 40'000)["lost"] == 1);
-    CHECK(group_named(state, "shipping-group", 40'000)["lost"] == 0);
+    // Analytics commits past it without a record: lost for analytics only.
+    state.apply(commits("analytics-group", {{2, 41, 41}}));
+    state.tick(12'000);
+    trace = json::parse(*order_json(state, 1001));
+    CHECK(trace["lost"] == true);
+    CHECK(trace["lost_by"] == json{"analytics-group"});
+    CHECK(trace["pending"].empty());
+    CHECK(group_named(state, "analytics-group", 12'000)["lost"] == 1);
+    CHECK(group_named(state, "shipping-group", 12'000)["lost"] == 0);
 }
 
 TEST_CASE("an acknowledgement that arrives before its order still gets a latency") {
     pipeline_state state(groups, true);
-    state.apply(acks({ack(7, "email-group", 5'300)}), 5'300);
-    state.apply(orders({{7, 0, 0, 5'000, 10.0}}), 5'400);
-    auto trace = json::parse(*state.order_json(7, 5'400));
+    state.apply(acks({ack(7, "email-group", 5'300)}));
+    state.apply(orders({{7, 0, 0, 5'000, 10.0}}));
+    auto trace = json::parse(*order_json(state, 7));
     CHECK(trace["processed"]["email-group"]["latency_ms"] == 300);
     CHECK(group_named(state, "email-group", 5'400)["latency_ms"]["p50"] == 300);
 }
 
 TEST_CASE("a second acknowledgement of the same order is a duplicate, not a second order") {
     pipeline_state state(groups, true);
-    state.apply(orders({{1001, 0, 0, 1'000, 10.0}}), 1'000);
-    state.apply(acks({ack(1001, "shipping-group", 1'100), ack(1001, "shipping-group", 9'000)}), 9'000);
+    state.apply(orders({{1001, 0, 0, 1'000, 10.0}}));
+    state.apply(acks({ack(1001, "shipping-group", 1'100), ack(1001, "shipping-group", 9'000)}));
     auto shipping = group_named(state, "shipping-group", 9'000);
     CHECK(shipping["processed"] == 1);
     CHECK(shipping["duplicates"] == 1);
-    CHECK(json::parse(*state.order_json(1001, 9'000))["processed"]["shipping-group"]["times"] == 2);
+    CHECK(json::parse(*order_json(state, 1001))["processed"]["shipping-group"]["times"] == 2);
 }
 
 TEST_CASE("lag counts uncommitted records and how long the oldest has waited") {
     pipeline_state state(groups, true);
-    state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 2'000, 1}, {3, 0, 2, 3'000, 1}}), 3'000);
+    state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 2'000, 1}, {3, 0, 2, 3'000, 1}}));
     observation report;
-    report.groups = std::vector<group_snapshot>{{"email-group", {{0, 1, 3}}}, {"shipping-group", {{0, -1, 3}}}};
-    state.apply(std::move(report), 3'000);
+    report.groups = std::vector<group_snapshot>{{"email-group", {{0, 1, 3}}, false, {}, {}},
+                                                {"shipping-group", {{0, -1, 3}}, false, {}, {}}};
+    state.apply(std::move(report));
 
     auto email = group_named(state, "email-group", 12'500);
     CHECK(email["lag"] == 2);
@@ -100,21 +124,20 @@ TEST_CASE("a partition changing hands shows on the group's rebalance timeline") 
     limits.member_idle_ms = 10'000;
     pipeline_state state(groups, true, limits);
     state.apply(acks({ack(1, "shipping-group", 1'000, "member-a", 0), ack(2, "shipping-group", 1'000, "member-a", 1),
-                      ack(3, "shipping-group", 1'500, "member-a", 0)}),
-                1'500);
+                      ack(3, "shipping-group", 1'500, "member-a", 0)}));
     auto shipping = group_named(state, "shipping-group", 1'500);
     CHECK(shipping["assignment"] == json{{"member-a", {0, 1}}});
     REQUIRE(shipping["rebalances"].size() == 2);  // first assignments, not moves
     CHECK(shipping["rebalances"][0]["from"].is_null());
 
-    state.apply(acks({ack(4, "shipping-group", 2'000, "member-b", 1)}), 2'000);
+    state.apply(acks({ack(4, "shipping-group", 2'000, "member-b", 1)}));
     shipping = group_named(state, "shipping-group", 2'000);
     CHECK(shipping["assignment"] == json{{"member-a", {0}}, {"member-b", {1}}});
     REQUIRE(shipping["rebalances"].size() == 3);
     CHECK(shipping["rebalances"][2] == json{{"t_ms", 2'000}, {"partition", 1}, {"from", "member-a"}, {"to", "member-b"}});
 
     // A late ack from the old member (acks arrive out of order) is not a change back.
-    state.apply(acks({ack(5, "shipping-group", 1'800, "member-a", 1)}), 2'100);
+    state.apply(acks({ack(5, "shipping-group", 1'800, "member-a", 1)}));
     CHECK(group_named(state, "shipping-group", 2'100)["rebalances"].size() == 3);
     CHECK(group_named(state, "shipping-group", 2'100)["assignment"]["member-b"] == json{1});
 
@@ -123,7 +146,7 @@ TEST_CASE("a partition changing hands shows on the group's rebalance timeline") 
     CHECK(shipping["assignment"] == json{{"member-b", {1}}});
     CHECK(shipping["rebalances"].size() == 3);
     // Acknowledgements from consumers that do not say who they are change nothing.
-    state.apply(acks({ack(6, "shipping-group", 3'000)}), 3'000);
+    state.apply(acks({ack(6, "shipping-group", 3'000)}));
     CHECK(group_named(state, "shipping-group", 3'000)["rebalances"].size() == 3);
 }
 
@@ -133,21 +156,21 @@ TEST_CASE("traces, dead letters and the rebalance timeline stay within their lim
     limits.max_dead_letters = 2;
     limits.max_rebalances = 4;
     pipeline_state state(groups, true, limits);
-    for (std::int64_t id = 1; id <= 5; ++id) state.apply(orders({{id, 0, id, 1'000, 1}}), 1'000);
-    CHECK_FALSE(state.order_json(1, 1'000));
-    CHECK_FALSE(state.order_json(2, 1'000));
-    CHECK(state.order_json(5, 1'000));
+    for (std::int64_t id = 1; id <= 5; ++id) state.apply(orders({{id, 0, id, 1'000, 1}}));
+    CHECK_FALSE(order_json(state, 1));
+    CHECK_FALSE(order_json(state, 2));
+    CHECK(order_json(state, 5));
 
     observation letters;
     for (int i = 0; i < 5; ++i) letters.dead_letters.push_back({i < 4 ? "invalid-json" : "invalid-order", "", "email-group", 0, i, 1'000, ""});
-    state.apply(std::move(letters), 1'000);
-    auto dead = json::parse(state.dead_letters_json());
+    state.apply(std::move(letters));
+    auto dead = json::parse(dead_letters_json(state));
     CHECK(dead["counts"] == json{{"invalid-json", 4}, {"invalid-order", 1}});
     REQUIRE(dead["recent"].size() == 2);
     CHECK(dead["recent"][0]["offset"] == 4);  // newest first
 
     for (int i = 0; i < 10; ++i)
-        state.apply(acks({ack(5, "email-group", 1'000 + i, i % 2 ? "member-a" : "member-b", 0)}), 1'000 + i);
+        state.apply(acks({ack(5, "email-group", 1'000 + i, i % 2 ? "member-a" : "member-b", 0)}));
     auto timeline = group_named(state, "email-group", 1'010)["rebalances"];
     REQUIRE(timeline.size() == 4);
     CHECK(timeline[3]["t_ms"] == 1'009);
@@ -158,18 +181,18 @@ TEST_CASE("acks of unknown groups and unknown dead-letter reasons cannot grow th
     limits.max_groups = 5;
     limits.max_reasons = 4;
     pipeline_state state(groups, true, limits);
-    for (int i = 0; i < 20; ++i) state.apply(acks({ack(1, "forged-" + std::to_string(i), 1'000)}), 1'000);
-    auto listed = json::parse(state.groups_json(1'000));
+    for (int i = 0; i < 20; ++i) state.apply(acks({ack(1, "forged-" + std::to_string(i), 1'000)}));
+    auto listed = groups_json(state, 1'000);
     REQUIRE(listed.size() == 5);  // the three configured, then the first two others
     CHECK(group_named(state, "forged-1", 1'000)["processed"] == 1);
     // The configured groups are always counted.
-    state.apply(acks({ack(1, "email-group", 1'000)}), 1'000);
+    state.apply(acks({ack(1, "email-group", 1'000)}));
     CHECK(group_named(state, "email-group", 1'000)["processed"] == 1);
 
     observation letters;
     for (int i = 0; i < 10; ++i) letters.dead_letters.push_back({"reason-" + std::to_string(i), "", "email-group", 0, i, 1'000, ""});
-    state.apply(std::move(letters), 1'000);
-    auto counts = json::parse(state.dead_letters_json())["counts"];
+    state.apply(std::move(letters));
+    auto counts = json::parse(dead_letters_json(state))["counts"];
     CHECK(counts == json{{"reason-0", 1}, {"reason-1", 1}, {"reason-2", 1}, {"reason-3", 1}, {"other", 6}});
 }
 
@@ -178,14 +201,98 @@ TEST_CASE("the history has one point per tick, capped, with orders and revenue o
     limits.history_seconds = 3;
     pipeline_state state(groups, true, limits);
     for (std::int64_t second = 1; second <= 5; ++second) {
-        state.apply(orders({{second * 10, 0, second, second * 1'000, 2.5}, {second * 10 + 1, 1, second, second * 1'000, 2.5}}),
-                    second * 1'000);
+        state.apply(orders({{second * 10, 0, second, second * 1'000, 2.5}, {second * 10 + 1, 1, second, second * 1'000, 2.5}}));
         state.tick(second * 1'000 + 999);
     }
-    auto points = json::parse(state.history_json())["points"];
+    auto points = json::parse(history_json(state))["points"];
     REQUIRE(points.size() == 3);
     CHECK(points[0]["t_ms"] == 3'999);
     CHECK(points[2]["orders"] == 2);
     CHECK(points[2]["revenue"] == 5.0);
-    CHECK(json::parse(state.live_json())["orders"] == 10);
+    CHECK(json::parse(live_json(state))["orders"] == 10);
+}
+
+TEST_CASE("an order is lost only when its group committed past it without a record, however long ago") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 5, 1'000, 1}}));
+    // An hour without a record and without a commit past it: still pending, never lost by a timer.
+    state.tick(3'600'000);
+    CHECK(group_named(state, "shipping-group", 3'600'000)["lost"] == 0);
+    CHECK(json::parse(*order_json(state, 1))["pending"].size() == 3);
+
+    // Committed up to the order (committed offset 5 is the order itself): pending.
+    state.apply(commits("shipping-group", {{0, 5, 6}}));
+    state.tick(3'601'000);
+    CHECK(group_named(state, "shipping-group", 3'601'000)["lost"] == 0);
+    // Committed past it: lost.
+    state.apply(commits("shipping-group", {{0, 6, 6}}));
+    state.tick(3'602'000);
+    CHECK(group_named(state, "shipping-group", 3'602'000)["lost"] == 1);
+    // A late record (a forged or out-of-order one) makes it processed: lost is recounted.
+    state.apply(acks({ack(1, "shipping-group", 3'602'100)}));
+    state.tick(3'603'000);
+    CHECK(group_named(state, "shipping-group", 3'603'000)["lost"] == 0);
+    CHECK(group_named(state, "shipping-group", 3'603'000)["processed"] == 1);
+}
+
+TEST_CASE("a replay that starts mid-stream counts no loss for orders it did not see") {
+    pipeline_state state(groups, true);
+    // Records of older orders (not replayed) and of replayed ones; commits past all of them.
+    state.apply(acks({ack(1, "email-group", 900), ack(2, "email-group", 950)}));
+    state.apply(orders({{3, 0, 10, 1'000, 1}, {4, 0, 11, 1'100, 1}}));
+    state.apply(acks({ack(3, "email-group", 1'010), ack(4, "email-group", 1'110)}));
+    state.apply(commits("email-group", {{0, 12, 12}}));
+    state.tick(2'000);
+    auto email = group_named(state, "email-group", 2'000);
+    CHECK(email["lost"] == 0);
+    CHECK(email["processed"] == 4);
+    CHECK(email["duplicates"] == 0);
+    CHECK(email["latency_ms"]["p50"] == 10);
+    // A commit that arrives before the order it passes: nothing to count until the order is seen.
+    state.apply(commits("email-group", {{0, 20, 20}}));
+    state.tick(3'000);
+    CHECK(group_named(state, "email-group", 3'000)["lost"] == 0);
+    state.apply(orders({{5, 0, 12, 1'200, 1}}));
+    state.tick(4'000);
+    CHECK(group_named(state, "email-group", 4'000)["lost"] == 1);
+}
+
+TEST_CASE("orders processed more than once are counted once each, and lost orders stay counted when forgotten") {
+    state_limits limits;
+    limits.max_traces = 2;
+    pipeline_state state(groups, true, limits);
+    state.apply(orders({{1, 0, 0, 1'000, 1}}));
+    state.apply(acks({ack(1, "shipping-group", 1'010), ack(1, "shipping-group", 1'020), ack(1, "shipping-group", 1'030)}));
+    CHECK(group_named(state, "shipping-group", 1'100)["duplicates"] == 1);
+    CHECK(json::parse(*order_json(state, 1))["processed"]["shipping-group"]["times"] == 3);
+
+    state.apply(orders({{2, 0, 1, 1'100, 1}}));
+    state.apply(commits("analytics-group", {{0, 2, 2}}));
+    state.tick(2'000);
+    CHECK(group_named(state, "analytics-group", 2'000)["lost"] == 2);
+    // Two newer orders push both out of the traces; their loss is not forgotten.
+    state.apply(orders({{3, 0, 2, 1'200, 1}, {4, 0, 3, 1'300, 1}}));
+    state.tick(3'000);
+    CHECK_FALSE(order_json(state, 1));
+    CHECK(group_named(state, "analytics-group", 3'000)["lost"] == 2);
+}
+
+TEST_CASE("members are labelled by the process they are and joined with the daemon's processes") {
+    pipeline_state state(groups, true);
+    processing_seen record{1, "email-group", 1'000, "0x7f00deadbeef", "email-group@this-host#4242", 0, 0};
+    processing_seen other{2, "email-group", 1'000, "rdkafka-1", "email-group@elsewhere#4242", 1, 0};
+    observation report;
+    report.processing = {record, other};
+    state.apply(std::move(report));
+    auto listed = json::parse(orderstream::http::groups_json(state, 1'500, {{"email", 4242}}, "this-host"));
+    json members;
+    for (const auto& group : listed)
+        if (group["group"] == "email-group") members = group["members"];
+    REQUIRE(members.size() == 2);
+    CHECK(members[0]["label"] == "email-group@elsewhere#4242");
+    CHECK(members[0]["external"] == true);
+    CHECK(members[1]["label"] == "email-group@this-host#4242");
+    CHECK(members[1]["process"] == "email");
+    CHECK(members[1]["member_id"] == "0x7f00deadbeef");
+    CHECK(members[1]["partitions"] == json{0});
 }

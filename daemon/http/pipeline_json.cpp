@@ -1,0 +1,211 @@
+// JSON views of the pipeline model; see pipeline_json.hpp.
+#include "http/pipeline_json.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace orderstream::http {
+namespace {
+
+using json = nlohmann::json;
+using pipeline::pipeline_state;
+
+std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json optional_number(std::int64_t value) { return value < 0 ? json(nullptr) : json(value); }
+
+std::vector<std::int64_t> latency_window(const pipeline_state::group_stats& stats) {
+    return {stats.latencies.begin(), stats.latencies.end()};
+}
+
+struct member_row {
+    std::string label, member_id, host;
+    std::vector<std::int32_t> partitions;
+};
+
+// The cluster's own description when it gives one, else who wrote records lately.
+std::vector<member_row> members_of(const pipeline_state& state, const pipeline_state::group_stats& stats,
+                                   std::int64_t now_ms) {
+    std::vector<member_row> rows;
+    if (stats.offsets.described) {
+        for (const auto& m : stats.offsets.members)
+            rows.push_back({m.client_id.empty() ? m.member_id : m.client_id, m.member_id, m.host, m.partitions});
+        return rows;
+    }
+    std::map<std::string, member_row> by_label;
+    for (const auto& [partition, holder] : stats.owners) {
+        if (now_ms - holder.last_ms > state.limits().member_idle_ms) continue;
+        auto& row = by_label[holder.member];
+        row.label = holder.member;
+        row.member_id = holder.member_id;
+        row.partitions.push_back(partition);
+    }
+    for (auto& [label, row] : by_label) rows.push_back(std::move(row));
+    return rows;
+}
+
+}  // namespace
+
+std::optional<member_label> parse_member_label(const std::string& label) {
+    auto at = label.rfind('@'), hash = label.rfind('#');
+    if (at == std::string::npos || hash == std::string::npos || hash < at || hash + 1 == label.size()) return std::nullopt;
+    member_label parsed{label.substr(at + 1, hash - at - 1), 0};
+    auto [end, error] = std::from_chars(label.data() + hash + 1, label.data() + label.size(), parsed.pid);
+    if (error != std::errc() || end != label.data() + label.size() || parsed.pid <= 0) return std::nullopt;
+    return parsed;
+}
+
+std::string cluster_json(const pipeline_state& state) {
+    const auto& cluster = state.cluster();
+    json brokers = json::array();
+    std::set<std::int32_t> up;
+    for (const auto& [id, address] : cluster.brokers) up.insert(id);
+    for (const auto& [id, address] : state.brokers_ever())
+        brokers.push_back({{"id", id}, {"address", address},
+                           {"up", cluster.reachable && up.count(id) > 0 && !state.brokers_down().count(id)}});
+    std::map<std::string, json> topics;
+    for (const auto& p : cluster.partitions) {
+        auto& topic = topics[p.topic];
+        if (topic.is_null()) topic = {{"name", p.topic}, {"partitions", json::array()}};
+        topic["partitions"].push_back({{"partition", p.partition},
+                                       {"leader", p.leader},
+                                       {"replicas", p.replicas},
+                                       {"isr", p.isrs},
+                                       {"under_replicated", p.isrs.size() < p.replicas.size()}});
+    }
+    json topic_list = json::array();
+    for (auto& [name, topic] : topics) {
+        std::sort(topic["partitions"].begin(), topic["partitions"].end(),
+                  [](const json& a, const json& b) { return a["partition"] < b["partition"]; });
+        topic_list.push_back(std::move(topic));
+    }
+    return dump({{"reachable", cluster.reachable},
+                 {"checked", state.cluster_seen()},
+                 {"error", cluster.error.empty() ? json(nullptr) : json(cluster.error)},
+                 {"embedded", state.embedded()},
+                 {"brokers", brokers},
+                 {"topics", topic_list}});
+}
+
+std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const std::vector<local_process>& processes,
+                        const std::string& hostname) {
+    json list = json::array();
+    for (const auto& [group, stats] : state.groups()) {
+        std::map<std::int32_t, std::int64_t> lag_of;
+        json partitions = json::array();
+        for (const auto& p : stats.offsets.partitions) {
+            std::int64_t lag = p.end >= 0 ? std::max<std::int64_t>(0, p.end - std::max<std::int64_t>(0, p.committed)) : -1;
+            lag_of[p.partition] = lag;
+            partitions.push_back({{"partition", p.partition},
+                                  {"committed", optional_number(p.committed)},
+                                  {"end", optional_number(p.end)},
+                                  {"lag", optional_number(lag)}});
+        }
+        json members = json::array(), assignment = json::object();
+        for (auto& row : members_of(state, stats, now_ms)) {
+            std::sort(row.partitions.begin(), row.partitions.end());
+            std::int64_t lag = 0;
+            for (auto partition : row.partitions) lag += std::max<std::int64_t>(0, lag_of.count(partition) ? lag_of[partition] : 0);
+            json process = nullptr;
+            if (auto label = parse_member_label(row.label); label && label->host == hostname)
+                for (const auto& local : processes)
+                    if (local.pid == label->pid) process = local.name;
+            members.push_back({{"label", row.label},
+                               {"member_id", row.member_id},
+                               {"host", row.host.empty() ? json(nullptr) : json(row.host)},
+                               {"partitions", row.partitions},
+                               {"lag", lag},
+                               {"process", process},
+                               {"external", process.is_null()}});
+            assignment[row.label] = row.partitions;
+        }
+        auto window = latency_window(stats);
+        auto seconds = state.lag_seconds(stats, now_ms);
+        json rebalances = json::array();
+        for (const auto& r : stats.rebalances)
+            rebalances.push_back({{"t_ms", r.t_ms}, {"partition", r.partition},
+                                  {"from", r.from.empty() ? json(nullptr) : json(r.from)}, {"to", r.to}});
+        list.push_back({{"group", group},
+                        {"state", stats.offsets.described ? json(stats.offsets.state) : json(nullptr)},
+                        {"partitions", partitions},
+                        {"members", members},
+                        {"assignment", assignment},
+                        {"rebalances", rebalances},
+                        {"lag", state.group_lag(stats)},
+                        {"lag_seconds", seconds ? json(*seconds) : json(nullptr)},
+                        {"processed", stats.processed},
+                        {"duplicates", stats.duplicates},
+                        {"lost", stats.lost},
+                        {"latency_ms", {{"p50", optional_number(pipeline::percentile(window, 0.5))},
+                                        {"p99", optional_number(pipeline::percentile(window, 0.99))}}}});
+    }
+    return dump(list);
+}
+
+std::optional<std::string> order_json(const pipeline_state& state, std::int64_t order_id) {
+    const auto* t = state.find_trace(order_id);
+    if (!t) return std::nullopt;
+    json produced = t->produced_ms < 0 ? json(nullptr)
+                                       : json{{"partition", t->partition}, {"offset", t->offset}, {"timestamp_ms", t->produced_ms}};
+    json processed = json::object();
+    json pending = json::array(), lost = json::array();
+    for (const auto& group : state.configured_groups()) {
+        auto status = state.status(*t, group);
+        if (status == pipeline_state::order_status::pending) pending.push_back(group);
+        if (status == pipeline_state::order_status::lost) lost.push_back(group);
+    }
+    for (const auto& [group, p] : t->processed)
+        processed[group] = {{"timestamp_ms", p.processed_ms},
+                            {"latency_ms", t->produced_ms < 0 ? json(nullptr) : json(p.processed_ms - t->produced_ms)},
+                            {"times", p.times}};
+    return dump({{"order_id", t->order_id},
+                 {"total", t->total},
+                 {"produced", produced},
+                 {"processed", processed},
+                 {"pending", pending},
+                 {"lost_by", lost},
+                 {"lost", !lost.empty()}});
+}
+
+std::string history_json(const pipeline_state& state) {
+    json points = json::array();
+    for (const auto& point : state.history()) {
+        json p50 = json::object(), p99 = json::object();
+        for (const auto& [group, value] : point.p50) p50[group] = optional_number(value);
+        for (const auto& [group, value] : point.p99) p99[group] = optional_number(value);
+        points.push_back({{"t_ms", point.t_ms}, {"orders", point.orders}, {"revenue", point.revenue},
+                          {"lag", point.lag}, {"p50_ms", p50}, {"p99_ms", p99}});
+    }
+    return dump({{"interval_seconds", 1}, {"points", points}});
+}
+
+std::string dead_letters_json(const pipeline_state& state) {
+    json letters = json::array();
+    const auto& recent = state.dead_letters();
+    for (auto it = recent.rbegin(); it != recent.rend(); ++it)
+        letters.push_back({{"reason", it->reason}, {"detail", it->detail}, {"group", it->group},
+                           {"partition", it->source_partition}, {"offset", it->source_offset},
+                           {"timestamp_ms", it->timestamp_ms}, {"value", it->value_preview}});
+    return dump({{"counts", state.dead_letter_counts()}, {"recent", letters}});
+}
+
+std::string live_json(const pipeline_state& state) {
+    json groups = json::object();
+    for (const auto& [group, stats] : state.groups())
+        groups[group] = {{"lag", state.group_lag(stats)}, {"lost", stats.lost}, {"duplicates", stats.duplicates},
+                         {"processed", stats.processed},
+                         {"p99_ms", optional_number(pipeline::percentile(latency_window(stats), 0.99))}};
+    const auto& history = state.history();
+    const auto* last = history.empty() ? nullptr : &history.back();
+    return dump({{"orders_per_second", last ? last->orders : 0},
+                 {"revenue_per_second", last ? last->revenue : 0.0},
+                 {"orders", state.orders_seen()},
+                 {"cluster_reachable", state.cluster_reachable()},
+                 {"groups", groups}});
+}
+
+}  // namespace orderstream::http

@@ -1,0 +1,38 @@
+// The JSON views of the pipeline model served under /api (cluster, groups, orders, history,
+// dead letters) and the live figures pushed on the stream.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/pipeline_state.hpp"
+
+namespace orderstream::http {
+
+// A process this daemon runs, to join group members with the processes that are them.
+struct local_process {
+    std::string name;
+    int pid = 0;
+};
+
+std::string cluster_json(const pipeline::pipeline_state& state);
+// Per group: lag, the accounting (processed, duplicates, lost), latency, partitions, members
+// (label, member id, partitions, lag, and the local process or "external"), rebalances.
+std::string groups_json(const pipeline::pipeline_state& state, std::int64_t now_ms,
+                        const std::vector<local_process>& processes, const std::string& hostname);
+std::optional<std::string> order_json(const pipeline::pipeline_state& state, std::int64_t order_id);
+std::string history_json(const pipeline::pipeline_state& state);
+std::string dead_letters_json(const pipeline::pipeline_state& state);
+// The small live figures pushed on the stream: last second's rates, lag, lost, p99.
+std::string live_json(const pipeline::pipeline_state& state);
+
+// "GROUP@HOST#PID" split into host and pid; nullopt for any other label.
+struct member_label {
+    std::string host;
+    int pid = 0;
+};
+std::optional<member_label> parse_member_label(const std::string& label);
+
+}  // namespace orderstream::http

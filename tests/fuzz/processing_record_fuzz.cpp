@@ -1,0 +1,25 @@
+// libFuzzer target: any bytes on orders.acks, decoded and applied to the dashboard's model and
+// rendered, must neither crash nor overflow (UBSan), and every entry kept must be in range.
+#include <cstdlib>
+#include <string_view>
+
+#include "http/pipeline_json.hpp"
+#include "kafka/processing_record.hpp"
+#include "pipeline/pipeline_state.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view value(reinterpret_cast<const char*>(data), size);
+    std::vector<orderstream::pipeline::processing_seen> records;
+    orderstream::kafka::decode_processing_record(value, "orders", 1'700'000'000'000, records);
+    for (const auto& r : records)
+        if (r.processed_ms < 0 || r.group.empty() || r.group.size() > orderstream::kafka::max_label_bytes) std::abort();
+
+    static orderstream::pipeline::pipeline_state state({"shipping-group", "email-group", "analytics-group"}, true);
+    orderstream::pipeline::observation report;
+    report.orders.push_back({1001, 0, 0, 1'700'000'000'000, 1.0});
+    report.processing = std::move(records);
+    state.apply(std::move(report));
+    state.tick(1'700'000'001'000);
+    (void)orderstream::http::groups_json(state, 1'700'000'001'000, {}, "host");
+    return 0;
+}
