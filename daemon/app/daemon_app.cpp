@@ -40,19 +40,35 @@ std::int64_t now_ms() {
         .count();
 }
 
-// The consumer groups the configured processes run ("consume GROUP ..."), to watch their lag.
+// The positional arguments of this binary's "consume GROUP [TOPIC] [options]" (every option
+// of consume takes a value), or nothing for any other process.
+std::vector<std::string> consume_positionals(const config::process_config& process) {
+    std::vector<std::string> positionals;
+    if (!process.command.empty() || process.args.empty() || process.args[0] != "consume") return positionals;
+    for (std::size_t i = 1; i < process.args.size(); ++i) {
+        const auto& arg = process.args[i];
+        if (arg.size() > 1 && arg[0] == '-') {
+            bool value_attached = arg.find('=') != std::string::npos || (arg[1] != '-' && arg.size() > 2);
+            if (!value_attached) ++i;
+            continue;
+        }
+        positionals.push_back(arg);
+    }
+    return positionals;
+}
+
+// The consumer groups the configured processes run, to watch their lag.
 std::vector<std::string> consumer_groups(const std::vector<config::process_config>& processes) {
     std::vector<std::string> groups;
     for (const auto& process : processes)
-        if (process.command.empty() && process.args.size() >= 2 && process.args[0] == "consume")
-            groups.push_back(process.args[1]);
+        if (auto positionals = consume_positionals(process); !positionals.empty()) groups.push_back(positionals[0]);
     return groups;
 }
 
-// The topic those consumers read ("consume GROUP [TOPIC]"): the one the dashboard watches.
+// The topic those consumers read: the one the dashboard watches.
 std::string watched_topic(const std::vector<config::process_config>& processes) {
     for (const auto& process : processes)
-        if (process.command.empty() && process.args.size() >= 3 && process.args[0] == "consume") return process.args[2];
+        if (auto positionals = consume_positionals(process); positionals.size() >= 2) return positionals[1];
     return kafka::orders_topic;
 }
 

@@ -8,6 +8,8 @@ struct partition_list_deleter {
     void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
 };
 
+std::string text(const char* s) { return s ? s : ""; }
+
 std::optional<std::string> event_error(rd_kafka_event_t* event) {
     if (!event) return "no answer in time";
     if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::string(rd_kafka_event_error_string(event));
@@ -17,7 +19,7 @@ std::optional<std::string> event_error(rd_kafka_event_t* event) {
 }  // namespace
 
 group_reader::group_reader(rd_kafka_t* client, std::chrono::milliseconds timeout)
-    : client_(client), timeout_(timeout), queue_(rd_kafka_queue_new(client)) {}
+    : client_(client), timeout_(timeout) {}
 
 group_reader::options_ptr group_reader::options(rd_kafka_admin_op_t op) const {
     options_ptr opts(rd_kafka_AdminOptions_new(client_, op));
@@ -26,9 +28,9 @@ group_reader::options_ptr group_reader::options(rd_kafka_admin_op_t op) const {
     return opts;
 }
 
-group_reader::event_ptr group_reader::wait() const {
+group_reader::event_ptr group_reader::wait(rd_kafka_queue_t* queue) const {
     // A little longer than the request timeout, so the request's own timeout answers first.
-    return event_ptr(rd_kafka_queue_poll(queue_.get(), static_cast<int>(timeout_.count()) + 1000));
+    return event_ptr(rd_kafka_queue_poll(queue, static_cast<int>(timeout_.count()) + 1000));
 }
 
 std::optional<std::string> group_reader::committed(const std::string& group, const std::string& topic,
@@ -39,10 +41,11 @@ std::optional<std::string> group_reader::committed(const std::string& group, con
     for (auto partition : partitions) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), partition);
     rd_kafka_ListConsumerGroupOffsets_t* request = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get());
     auto opts = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-    rd_kafka_ListConsumerGroupOffsets(client_, &request, 1, opts.get(), queue_.get());
+    auto queue = new_queue();
+    rd_kafka_ListConsumerGroupOffsets(client_, &request, 1, opts.get(), queue.get());
     rd_kafka_ListConsumerGroupOffsets_destroy(request);
 
-    auto event = wait();
+    auto event = wait(queue.get());
     if (auto failure = event_error(event.get())) return failure;
     const auto* result = rd_kafka_event_ListConsumerGroupOffsets_result(event.get());
     if (!result) return "unexpected answer";
@@ -63,8 +66,9 @@ std::optional<std::string> group_reader::committed(const std::string& group, con
 std::optional<std::string> group_reader::describe(const std::string& topic, pipeline::group_snapshot& snapshot) {
     const char* names[] = {snapshot.group.c_str()};
     auto opts = options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-    rd_kafka_DescribeConsumerGroups(client_, names, 1, opts.get(), queue_.get());
-    auto event = wait();
+    auto queue = new_queue();
+    rd_kafka_DescribeConsumerGroups(client_, names, 1, opts.get(), queue.get());
+    auto event = wait(queue.get());
     if (auto failure = event_error(event.get())) return failure;
     const auto* result = rd_kafka_event_DescribeConsumerGroups_result(event.get());
     if (!result) return "unexpected answer";
@@ -74,17 +78,17 @@ std::optional<std::string> group_reader::describe(const std::string& topic, pipe
     if (const auto* error = rd_kafka_ConsumerGroupDescription_error(groups[0]))
         return std::string(rd_kafka_error_string(error));
     snapshot.described = true;
-    snapshot.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(groups[0]));
+    snapshot.state = text(rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(groups[0])));
     snapshot.members.clear();
     for (std::size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(groups[0]); ++i) {
         const auto* member = rd_kafka_ConsumerGroupDescription_member(groups[0], i);
-        pipeline::group_member m{rd_kafka_MemberDescription_consumer_id(member),
-                                 rd_kafka_MemberDescription_client_id(member),
-                                 rd_kafka_MemberDescription_host(member), {}};
+        pipeline::group_member m{text(rd_kafka_MemberDescription_consumer_id(member)),
+                                 text(rd_kafka_MemberDescription_client_id(member)),
+                                 text(rd_kafka_MemberDescription_host(member)), {}};
         const auto* assignment = rd_kafka_MemberDescription_assignment(member);
         const auto* list = assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
         for (int j = 0; list && j < list->cnt; ++j)
-            if (topic == list->elems[j].topic) m.partitions.push_back(list->elems[j].partition);
+            if (list->elems[j].topic && topic == list->elems[j].topic) m.partitions.push_back(list->elems[j].partition);
         snapshot.members.push_back(std::move(m));
     }
     return std::nullopt;

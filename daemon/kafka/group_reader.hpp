@@ -42,13 +42,17 @@ private:
     };
     using options_ptr = std::unique_ptr<rd_kafka_AdminOptions_t, options_deleter>;
 
+    using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
+
     options_ptr options(rd_kafka_admin_op_t op) const;
-    // The next result on the queue, or nullptr after the timeout.
-    event_ptr wait() const;
+    // A queue for one request: an answer that comes after its timeout can never be taken for
+    // the next request's.
+    queue_ptr new_queue() const { return queue_ptr(rd_kafka_queue_new(client_)); }
+    // The request's result, or nullptr after the timeout.
+    event_ptr wait(rd_kafka_queue_t* queue) const;
 
     rd_kafka_t* client_;
     std::chrono::milliseconds timeout_;
-    std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue_;
 };
 
 }  // namespace orderstream::kafka

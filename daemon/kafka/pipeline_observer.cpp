@@ -99,27 +99,8 @@ public:
         : options_(options), stop_(stop), report_(report), logger_(log::get("kafka")) {}
 
     bool open(std::string& error) {
-        auto conf = make_client_conf(options_.kafka, client_kind::consumer,
-                                     {{"enable.auto.commit", "false"},
-                                      {"enable.partition.eof", "false"},
-                                      {"client.id", "orderstream-observer"},
-                                      {"allow.auto.create.topics", "false"},
-                                      // The C++ consumer needs a group.id even when it only
-                                      // assigns partitions and never commits.
-                                      {"group.id", "orderstream-observer"}},
-                                     error);
-        if (!conf || !set_callback(*conf, "event_cb", &events, error)) return false;
-        consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
-        if (!consumer_) return false;
-        // Group requests go through a handle of their own (any client type can make admin
-        // requests; a producer needs no group), so they never wait behind the fetches.
-        auto admin_conf = make_client_conf(options_.kafka, client_kind::producer,
-                                           {{"client.id", "orderstream-observer-admin"}}, error);
-        if (!admin_conf || !set_callback(*admin_conf, "event_cb", &events, error)) return false;
-        admin_.reset(RdKafka::Producer::create(admin_conf.get(), error));
-        if (!admin_) return false;
-        groups_.emplace(admin_->c_ptr(), std::chrono::milliseconds(request_timeout_ms));
-        return true;
+        consumer_ = make_consumer("orderstream-observer", error);
+        return consumer_ && open_admin(error);
     }
 
     void run() {
@@ -150,9 +131,38 @@ public:
             }
         }
         consumer_->close();
+        groups_.reset();
+        if (admin_) admin_->close();
     }
 
 private:
+    std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const std::string& client_id, std::string& error) {
+        auto conf = make_client_conf(options_.kafka, client_kind::consumer,
+                                     {{"enable.auto.commit", "false"},
+                                      {"enable.partition.eof", "false"},
+                                      {"client.id", client_id},
+                                      {"allow.auto.create.topics", "false"},
+                                      // The C++ consumer needs a group.id even when it only
+                                      // assigns partitions and never commits.
+                                      {"group.id", "orderstream-observer"}},
+                                     error);
+        if (!conf || !set_callback(*conf, "event_cb", &events, error)) return nullptr;
+        return std::unique_ptr<RdKafka::KafkaConsumer>(RdKafka::KafkaConsumer::create(conf.get(), error));
+    }
+
+    // The group requests go through a consumer handle of their own that never subscribes. Not a
+    // producer's: librdkafka 2.0.2 dereferences the handle's consumer group when an answer says
+    // NOT_COORDINATOR (a broker just died), and a producer has none (a crash). It is made anew
+    // when a group cannot be read several times in a row, since its coordinator cache can keep
+    // pointing at a broker that is gone.
+    bool open_admin(std::string& error) {
+        groups_.reset();
+        admin_ = make_consumer("orderstream-observer-groups", error);
+        if (!admin_) return false;
+        groups_.emplace(admin_->c_ptr(), std::chrono::milliseconds(request_timeout_ms));
+        return true;
+    }
+
     std::optional<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic, std::int32_t partition) {
         std::int64_t low = 0, high = 0;
         if (consumer_->query_watermark_offsets(topic, partition, &low, &high, request_timeout_ms) != RdKafka::ERR_NO_ERROR)
@@ -236,14 +246,18 @@ private:
     // Commits are read only when the records are flowing and no earlier snapshot waits.
     void read_groups() {
         if (!records_started_ || held_groups_) return;
+        std::string error;
+        if (!groups_ && !open_admin(error)) return;
         std::vector<pipeline::group_snapshot> snapshots;
         bool describe = options_.describe_groups && clock::now() >= next_describe_;
         for (const auto& group : options_.groups) {
             pipeline::group_snapshot snapshot{group, {}, false, {}, {}};
             if (auto failure = groups_->committed(group, options_.topic, order_partitions_, snapshot.partitions)) {
-                logger_->debug("cannot read the commits of {}: {}", group, *failure);
+                if (failures_[group]++ == 0) logger_->warn("cannot read the commits of {}: {}", group, *failure);
                 continue;
             }
+            if (failures_[group] > 0) logger_->info("the commits of {} can be read again", group);
+            failures_[group] = 0;
             for (auto& p : snapshot.partitions) {
                 std::int64_t low = 0, high = -1;
                 consumer_->get_watermark_offsets(options_.topic, p.partition, &low, &high);
@@ -259,6 +273,13 @@ private:
                 }
             }
             snapshots.push_back(std::move(snapshot));
+        }
+        if (std::any_of(failures_.begin(), failures_.end(), [](const auto& f) { return f.second >= 3; })) {
+            if (open_admin(error))
+                for (auto& f : failures_) f.second = std::min(f.second, 1);
+            else
+                logger_->warn("cannot make a new client for group requests: {}", error);
+            if (!groups_) return;
         }
         // Every record written before these commits is below these marks.
         required_.clear();
@@ -316,9 +337,9 @@ private:
     const std::atomic<bool>& stop_;
     pipeline_observer::sink& report_;
     std::shared_ptr<spdlog::logger> logger_;
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-    std::unique_ptr<RdKafka::Producer> admin_;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer_, admin_;
     std::optional<group_reader> groups_;  // declared after admin_: destroyed before it
+    std::map<std::string, int> failures_;  // failed reads in a row, by group
 
     std::set<std::pair<std::string, std::int32_t>> assigned_;  // topic, partition
     std::vector<std::int32_t> order_partitions_, acks_partitions_;
