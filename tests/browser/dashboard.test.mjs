@@ -181,6 +181,13 @@ test('the order trace of a produced order shows all three groups', async () => {
     const shipping = page.locator('.group[data-group="shipping-group"]');
     await shipping.locator('.assignment .member').first().waitFor({ timeout: 10000 });
     assert.match(await shipping.locator('.assignment').textContent(), /partitions \d/);
+    // Each figure says what it means, and a member names the process it is.
+    assert.match(await shipping.locator('[data-stat="lost"] .why').textContent(), /committed past without a processing record/);
+    assert.match(await shipping.locator('.assignment').textContent(), /process shipping/);
+    // The processes panel shows what each consumer holds in Kafka.
+    const shipping_process = page.locator('.process[data-process="shipping"]');
+    await shipping_process.locator('[data-fact="partitions"]').waitFor({ timeout: 10000 });
+    assert.match(await shipping_process.locator('[data-fact="group"]').textContent(), /shipping-group/);
     assert.match(await shipping.locator('.rebalances summary').textContent(), /Rebalances \([1-9]/);
     // Unknown orders say so.
     await page.fill('#trace-input', '99999999');

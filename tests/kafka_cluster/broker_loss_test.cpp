@@ -55,6 +55,7 @@ TEST_CASE("no delivered order is lost when the busiest broker is killed", "[brok
     INFO(out.diagnostics());
     CHECK(out.ledger().delivered().size() >= 5000);
     CHECK(delivered_while_down > 0);
+    check_dashboard(daemon, out, "broker_loss");
     report_duplicates("broker_loss", out);
     cluster.wait_fully_replicated(60s);
 }

@@ -47,5 +47,6 @@ TEST_CASE("a consumer killed mid-stream is restarted and its group loses nothing
     require_all_processed(out, 120s, 120s);
     // The new consumer must have done real work, or the test did not cover the crash.
     CHECK(out.ledger().processed(victim).size() > processed_before);
+    check_dashboard(daemon, out, "consumer_crash", victim);
     report_duplicates("consumer_crash", out);
 }

@@ -34,5 +34,6 @@ TEST_CASE("1000 orders through the real cluster reach all three departments", "[
         CHECK(ledger.duplicated_orders(group) == 0);
         CHECK(ledger.dead_letters(group) == 0);
     }
+    check_dashboard(daemon, out, "end_to_end");
     report_duplicates("end_to_end", out);
 }

@@ -27,6 +27,61 @@ void require_all_processed(output_collector& out, std::chrono::seconds producer_
     REQUIRE(caught_up);
 }
 
+namespace {
+
+nlohmann::json groups_by_name(const daemon_process& daemon) {
+    nlohmann::json by_name = nlohmann::json::object();
+    auto reply = daemon.get("/api/groups");
+    if (reply.status != 200) return by_name;
+    for (const auto& group : reply.json()) by_name[group.value("group", "")] = group;
+    return by_name;
+}
+
+// A consumer's processing records are flushed at least every 500 orders (processing_log).
+constexpr long max_batch = 500;
+
+}  // namespace
+
+void check_dashboard(const daemon_process& daemon, output_collector& out, const std::string& test,
+                     const std::string& killed_terminal, std::chrono::seconds deadline) {
+    nlohmann::json groups;
+    const bool caught_up = out.poll_until(
+        [&] {
+            groups = groups_by_name(daemon);
+            for (const auto& terminal : order_ledger::groups()) {
+                const auto group = groups.value(terminal + "-group", nlohmann::json());
+                if (group.is_null() || group["lag"] != 0 || group["partitions"].empty() ||
+                    group["processed"].get<std::size_t>() != out.ledger().processed(terminal).size())
+                    return false;
+            }
+            return true;
+        },
+        deadline);
+    INFO(test << ": /api/groups " << groups.dump(1));
+    std::cout << "[kafka_cluster] " << test << ": dashboard against ledger:";
+    for (const auto& terminal : order_ledger::groups()) {
+        const auto group = groups.value(terminal + "-group", nlohmann::json::object());
+        const long shown_processed = group.value("processed", -1L), shown_duplicates = group.value("duplicates", -1L);
+        const long ledger_processed = static_cast<long>(out.ledger().processed(terminal).size());
+        const long ledger_duplicates = static_cast<long>(out.ledger().duplicated_orders(terminal));
+        std::cout << " " << terminal << " processed " << shown_processed << "/" << ledger_processed << ", duplicates "
+                  << shown_duplicates << "/" << ledger_duplicates << ", lost " << group.value("lost", -1L) << ";";
+        INFO(terminal);
+        CHECK(group.value("lost", -1L) == 0);
+        CHECK(shown_processed == ledger_processed);
+        CHECK(shown_duplicates <= ledger_duplicates);
+        if (terminal == killed_terminal) {
+            std::cout << " (" << ledger_duplicates - shown_duplicates
+                      << " processed again without a second record)";
+            CHECK(ledger_duplicates - shown_duplicates <= max_batch);
+        } else {
+            CHECK(shown_duplicates == ledger_duplicates);
+        }
+    }
+    std::cout << std::endl;
+    REQUIRE(caught_up);
+}
+
 void report_duplicates(const std::string& test, const output_collector& out) {
     const auto& ledger = out.ledger();
     std::cout << "[kafka_cluster] " << test << ": " << ledger.delivered().size()

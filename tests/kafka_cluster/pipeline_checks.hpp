@@ -15,6 +15,15 @@ namespace orderstream::testing {
 void require_all_processed(output_collector& out, std::chrono::seconds producer_deadline,
                            std::chrono::seconds catch_up_deadline);
 
+// The dashboard against the ledger, once /api/groups has caught up (every group at lag 0 with
+// `processed` equal to the ledger's distinct orders, within `deadline`): lost is 0, and shown
+// duplicates never exceed the ledger's. They are equal unless `killed_terminal` names the
+// consumer the test killed; then the orders it processed again without a second record (the
+// crash window) are printed and must fit in one batch of processing records.
+void check_dashboard(const daemon_process& daemon, output_collector& out, const std::string& test,
+                     const std::string& killed_terminal = "",
+                     std::chrono::seconds deadline = std::chrono::seconds(60));
+
 // Prints one line per test: delivered orders and orders processed twice per group.
 void report_duplicates(const std::string& test, const output_collector& out);
 

@@ -50,5 +50,6 @@ TEST_CASE("a rolling restart of all three brokers loses no delivered order", "[r
     require_all_processed(out, 60s, 120s);
     INFO(out.diagnostics());
     CHECK(out.ledger().delivered().size() >= 1000);
+    check_dashboard(daemon, out, "rolling_restart");
     report_duplicates("rolling_restart", out);
 }
