@@ -148,7 +148,7 @@ const processes = new processes_view($('processes'), { pane_for, notify });
 const cluster = new cluster_view(
   { alert: $('cluster-alert'), brokers: $('brokers'), topics: $('topics'), badge: $('cluster-badge') },
   { notify, refresh_soon: () => refresh_cluster() });
-const groups = new groups_view($('groups'));
+const groups = new groups_view($('groups'), { on_groups: (list) => processes.set_groups(list) });
 const charts = new charts_view(
   { orders: $('chart-orders'), revenue: $('chart-revenue'), lag: $('chart-lag'), latency: $('chart-latency') },
   $('charts-note'));

@@ -1,13 +1,26 @@
 // Consumer groups from GET /api/groups: per group its totals (lag in messages and seconds,
-// processed, duplicates, lost, latency p50/p99), a row per partition (committed, end, lag), which
-// member holds which partitions, and the partitions' changes of hands as a timeline.
+// processed, duplicates, lost, latency p50/p99), each with the one line that defines it, a row
+// per partition (committed, end, lag), its members (which process on which host, the partitions
+// it holds, their lag), and the partitions' changes of hands as a timeline.
 
 import { request } from './api.js';
 import { GROUP_ORDER, compare_groups, el, format_clock, format_ms, format_number } from './dom.js';
 
+// What each figure means; the daemon keeps these definitions (pipeline_state.hpp).
+const EXPLAIN = {
+  lag: 'records in the topic the group has not committed yet',
+  processed: 'orders the group has a processing record for',
+  duplicates: 'orders with more than one record (at-least-once, after a crash or rebalance)',
+  lost: 'orders the group committed past without a processing record',
+  p50: 'processing time minus the order record\'s CreateTime, median of the last orders',
+  p99: 'the same, 99th percentile',
+};
+
 export class groups_view {
-  constructor(box) {
+  // on_groups(groups) hears every refresh (the processes panel shows what each consumer holds).
+  constructor(box, { on_groups } = {}) {
     this.box_ = box;
+    this.on_groups_ = on_groups || (() => {});
     this.timelines_open_ = new Set();  // groups whose rebalance timeline the user opened
   }
 
@@ -20,6 +33,7 @@ export class groups_view {
       throw err;
     }
     groups.sort((a, b) => compare_groups(a.group, b.group));
+    this.on_groups_(groups);
     if (groups.length === 0) {
       this.box_.replaceChildren(el('p', 'muted', 'No consumer group has committed yet.'));
       return;
@@ -32,12 +46,14 @@ export class groups_view {
     card.dataset.group = group.group;
     const head = el('h3');
     head.append(el('span', `swatch swatch-${group_class(group.group)}`), el('span', '', group.group));
+    if (group.state) head.append(el('span', 'group-state muted', group.state));
     card.append(head);
 
     const stats = el('dl', 'stats');
     const stat = (label, value, tone) => {
       const box = el('div', tone ? `stat ${tone}` : 'stat');
-      box.append(el('dt', '', label), el('dd', '', value));
+      box.dataset.stat = label;
+      box.append(el('dt', '', label), el('dd', '', value), el('dd', 'why', EXPLAIN[label]));
       stats.append(box);
     };
     const seconds = group.lag_seconds === null || group.lag_seconds === undefined ? '' : ` (${format_number(group.lag_seconds, 0)} s)`;
@@ -69,25 +85,32 @@ export class groups_view {
       if (timeline.open) this.timelines_open_.add(group.group);
       else this.timelines_open_.delete(group.group);
     });
-    card.append(table, render_assignment(group.assignment || {}), timeline);
+    card.append(table, render_members(group.members || []), timeline);
     return card;
   }
 }
 
-// Member ids are long ("rdkafka-3f2c…"): the tail tells members apart and fits the card.
-function short_member(member) {
-  return member.length > 14 ? `…${member.slice(-12)}` : member;
+// Labels are GROUP@HOST#PID (the consumer's client id): the group is the card's already.
+function short_member(label) {
+  const at = label.indexOf('@');
+  const rest = at > 0 && label.includes('#') ? label.slice(at + 1) : label;
+  return rest.length > 24 ? `…${rest.slice(-22)}` : rest;
 }
 
-function render_assignment(assignment) {
+// Each member: which process it is (or "external": not run by this daemon), the partitions it
+// holds and their lag; the member id is the detail on hover.
+function render_members(members) {
   const list = el('ul', 'assignment');
-  const members = Object.keys(assignment).sort();
-  if (members.length === 0) list.append(el('li', 'muted', 'No member has processed an order lately.'));
-  for (const member of members) {
+  if (members.length === 0) list.append(el('li', 'muted', 'No member holds a partition now.'));
+  for (const member of members.slice().sort((a, b) => a.label.localeCompare(b.label))) {
     const item = el('li');
-    const name = el('span', 'member', short_member(member));
-    name.title = member;
-    item.append(name, el('span', '', ` partitions ${assignment[member].join(', ')}`));
+    item.dataset.member = member.label;
+    const name = el('span', 'member', short_member(member.label));
+    name.title = `${member.label}\nmember id ${member.member_id || '–'}${member.host ? `\nhost ${member.host}` : ''}`;
+    const who = member.process ? `process ${member.process}` : 'external';
+    const held = member.partitions.length ? `partitions ${member.partitions.join(', ')}, lag ${format_number(member.lag)}`
+                                          : 'no partitions (idle: more members than partitions)';
+    item.append(name, el('span', member.process ? 'muted' : 'external', ` ${who}`), el('span', '', ` · ${held}`));
     list.append(item);
   }
   return list;

@@ -20,6 +20,7 @@ export class processes_view {
     this.pane_for_ = pane_for;
     this.notify_ = notify;
     this.items_ = new Map();  // name -> { node, process, received_at }
+    this.kafka_ = new Map();  // process name -> { group, partitions, lag }
     setInterval(() => this.tick_(), 1000);
   }
 
@@ -46,6 +47,15 @@ export class processes_view {
     this.render_badges_();
   }
 
+  // From GET /api/groups: the group member each consumer process is, beside its state.
+  set_groups(groups) {
+    this.kafka_.clear();
+    for (const group of groups)
+      for (const member of group.members || [])
+        if (member.process) this.kafka_.set(member.process, { group: group.group, partitions: member.partitions, lag: member.lag });
+    for (const item of this.items_.values()) this.render_(item);
+  }
+
   build_(name) {
     const node = clone_template('process-template');
     node.dataset.process = name;
@@ -68,12 +78,18 @@ export class processes_view {
     facts.push(['restarts', process.restarts]);
     // The daemon says "exit code 1" or "killed by signal 9": "last exit code 1" reads on.
     facts.push(process.last_exit ? ['last', process.last_exit] : ['last exit', '–']);
+    const kafka = UP_STATES.has(process.state) ? this.kafka_.get(process.name) : undefined;
+    if (kafka) {
+      facts.push(['group', kafka.group]);
+      facts.push(['partitions', kafka.partitions.length ? kafka.partitions.join(', ') : 'none (idle)']);
+      facts.push(['lag', kafka.lag]);
+    }
     const box = node.querySelector('.facts');
     box.replaceChildren(...facts.map(([label, value]) => {
       const fact = el('span', 'fact');
       fact.dataset.fact = label;
       fact.append(el('span', 'label', label), el('span', 'value', value));
-      if (label.startsWith('last')) fact.classList.add('wide');
+      if (label.startsWith('last') || label === 'group') fact.classList.add('wide');
       return fact;
     }));
     const busy = node.classList.contains('busy');

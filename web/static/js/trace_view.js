@@ -54,7 +54,8 @@ export class trace_view {
 
     const processed = order.processed || {};
     const pending = new Set(order.pending || []);
-    const groups = [...new Set([...Object.keys(processed), ...pending])].sort(compare_groups);
+    const lost = new Set(order.lost_by || []);
+    const groups = [...new Set([...Object.keys(processed), ...pending, ...lost])].sort(compare_groups);
     for (const group of groups) {
       const step = el('li', `step group-step swatch-${group_class(group)}`);
       step.dataset.group = group;
@@ -65,8 +66,10 @@ export class trace_view {
                     el('span', 'step-detail', `latency ${format_ms(done.latency_ms)}`));
         if (done.times > 1) step.append(el('span', 'state warn', `duplicate ×${done.times}`));
         else step.append(el('span', 'state ok', 'done'));
-      } else if (order.lost) {
-        step.append(el('span', 'state bad', 'lost'));
+      } else if (lost.has(group)) {
+        const state = el('span', 'state bad', 'lost');
+        state.title = 'the group committed past this order without a processing record';
+        step.append(state);
       } else {
         step.append(el('span', 'state idle', 'pending'));
       }
