@@ -3,7 +3,8 @@
 
 Each benchmark runs REPS times, prints one table (orderstream's median, each peer's median,
 the ratio, the min-max spread), saves bench/results/NAME.json and NAME.png, and rewrites
-bench/RESULTS.md from every saved result. A slow figure never fails a benchmark: only a run that
+bench/RESULTS.md from every saved result (knee runs BENCH_KNEE_REPS times per rate and has a
+table of its own: a row per rate and system, and the knee of each). A slow figure never fails a benchmark: only a run that
 could not be measured at all (a server that did not start, a line that never arrived) does.
 Everything listens on 127.0.0.1 on free ports and is stopped on the way out, error or not.
 """
@@ -25,11 +26,15 @@ import uuid
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
-RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+# Where RESULTS.md and results/ go: bench/ itself unless BENCH_OUT names another folder (a trial run).
+OUT_DIR = os.path.abspath(os.environ.get("BENCH_OUT") or BENCH_DIR)
+RESULTS_DIR = os.path.join(OUT_DIR, "results")
 DAEMON = os.environ.get("ORDERSTREAM_BIN", os.path.join(ROOT, "build", "daemon", "orderstream"))
 PYTHON = "/usr/bin/python3"
 REFERENCE = os.path.join(BENCH_DIR, "reference_monitor.py")
-BENCHMARKS = ("capture", "outputs", "memory", "fanout", "producer", "latency")
+BENCHMARKS = ("capture", "outputs", "memory", "fanout", "producer", "latency", "knee")
+# What `bench/run` with no name runs: knee replaces the single-rate latency, which stays available by name.
+DEFAULT_BENCHMARKS = ("capture", "outputs", "memory", "fanout", "producer", "knee")
 
 CAPTURE_LINES = int(os.environ.get("BENCH_CAPTURE_LINES", 2_000_000))
 MEMORY_LINES = int(os.environ.get("BENCH_MEMORY_LINES", 10_000_000))
@@ -825,7 +830,7 @@ LATENCY_WARMUP = 8.0      # seconds of orders before the measured window (groups
 LATENCY_DELAY = os.environ.get("BENCH_LATENCY_DELAY", "0.001")  # the producer's DELAY_SECONDS
 E2E_RECORDS = int(os.environ.get("BENCH_E2E_RECORDS", 3000))
 GROUPS = ("shipping-group", "email-group", "analytics-group")
-KAFKA_BENCHMARKS = ("producer", "latency")
+KAFKA_BENCHMARKS = ("producer", "latency", "knee")
 
 
 class KafkaCluster:
@@ -911,10 +916,12 @@ class KafkaCluster:
         return sum(offsets)
 
 
-def kcat_dump(bootstrap, topic, fmt, path, timeout=180):
-    """Every record of topic, one line each in kcat's -f format, to path."""
+def kcat_dump(bootstrap, topic, fmt, path, timeout=180, start="beginning"):
+    """Every record of topic (or those from `start`, a time in ms, on), one line each in kcat's -f
+    format, to path."""
+    offset = start if start == "beginning" else f"s@{int(start)}"
     with open(path, "w") as f:
-        res = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+        res = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", offset, "-e", "-q",
                               "-f", fmt], stdout=f, stderr=subprocess.PIPE, text=True, timeout=timeout)
     if res.returncode != 0:
         raise BenchError(f"kcat could not read {topic}: {res.stderr.strip()[-300:]}")
@@ -1079,10 +1086,16 @@ def percentile(values, q):
     return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
 
 
-def latency_orderstream(h, kafka, rep):
-    name = f"latency-orderstream-{rep}"
-    first_id = 100_000_000 * (rep + 1)  # ids of this run: first_id up to the next run's
-    processes = [("producer", [DAEMON, "produce", 0, LATENCY_DELAY, "--first-order-id", first_id])]
+def run_pipeline(h, kafka, name, first_id, delay, count, seconds, since="beginning", id_span=100_000_000,
+                 read_back=True):
+    """orderstream run against the real cluster, supervising `produce COUNT DELAY` and the three
+    consumers. COUNT 0: the harness stops the producer after `seconds`; else it sends COUNT orders
+    and exits. Then waits until every group has committed to the end, stops the daemon and reads
+    back `orders` and `orders.acks` (from `since`, "beginning" or a time in ms) and keeps the orders
+    with ids first_id up to first_id + id_span. Returns (produced {id: CreateTime},
+    acks {group: {id: processed_ms}}, duplicate acks, record sizes, producer CPU s, /api/groups'
+    latency); without read_back, only the daemon's run (a warm-up)."""
+    processes = [("producer", [DAEMON, "produce", count, delay, "--first-order-id", first_id])]
     processes += [(g.split("-")[0], [DAEMON, "consume", g]) for g in GROUPS]
     proc = None
     try:
@@ -1101,25 +1114,33 @@ def latency_orderstream(h, kafka, rep):
                     pass
             return producer
 
-        # The producer runs until stopped: warm-up, the window, and 2 s more.
-        deadline = time.monotonic() + LATENCY_WARMUP + LATENCY_SECONDS + 2
+        def producer_done(producer):
+            return producer.get("state") in ("STOPPED", "EXITED", "FATAL")
+
+        # COUNT 0 runs until stopped: the harness stops it after `seconds`. A finite producer gets
+        # a minute more than its schedule before the run counts as failed.
+        deadline = time.monotonic() + seconds + (0 if count == 0 else 60)
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise BenchError(f"orderstream run exited with {proc.returncode}")
-            sample_producer()
+            if producer_done(sample_producer()):
+                break
             time.sleep(0.5)
-        h.note(["curl", "-X", "POST", f"http://127.0.0.1:{port}/api/processes/producer/stop"])
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("POST", "/api/processes/producer/stop", body=b"")
-        stopped = conn.getresponse()
-        stopped.read()
-        conn.close()
-        if stopped.status != 200:
-            raise BenchError(f"POST /api/processes/producer/stop answered {stopped.status}")
+        else:
+            if count != 0:
+                raise BenchError(f"the producer did not send its {count} orders within {seconds + 60:.0f} s")
+            h.note(["curl", "-X", "POST", f"http://127.0.0.1:{port}/api/processes/producer/stop"])
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", "/api/processes/producer/stop", body=b"")
+            stopped = conn.getresponse()
+            stopped.read()
+            conn.close()
+            if stopped.status != 200:
+                raise BenchError(f"POST /api/processes/producer/stop answered {stopped.status}")
 
         def acked_all():
             """The producer has stopped and every group has committed up to the end."""
-            if sample_producer().get("state") not in ("STOPPED", "EXITED", "FATAL"):
+            if not producer_done(sample_producer()):
                 return False
             status, body = client.get("/api/groups")
             groups = {g["group"]: g for g in json.loads(body)} if status == 200 else {}
@@ -1133,11 +1154,14 @@ def latency_orderstream(h, kafka, rep):
     finally:
         if proc:
             h.stop(proc)
+    if not read_back:
+        return None
     orders_file, acks_file = h.path(name, "orders.txt"), h.path(name, "acks.txt")
-    h.note(["kcat", "-C", "-b", kafka.bootstrap, "-t", "orders", "-o", "beginning", "-e", "-q", "-f", "%k %T %S\\n"])
-    h.note(["kcat", "-C", "-b", kafka.bootstrap, "-t", "orders.acks", "-o", "beginning", "-e", "-q", "-f", "%s\\n"])
-    kcat_dump(kafka.bootstrap, "orders", "%k %T %S\n", orders_file)
-    kcat_dump(kafka.bootstrap, "orders.acks", "%s\n", acks_file)
+    offset = since if since == "beginning" else "s@TIME"
+    h.note(["kcat", "-C", "-b", kafka.bootstrap, "-t", "orders", "-o", offset, "-e", "-q", "-f", "%k %T %S\\n"])
+    h.note(["kcat", "-C", "-b", kafka.bootstrap, "-t", "orders.acks", "-o", offset, "-e", "-q", "-f", "%s\\n"])
+    kcat_dump(kafka.bootstrap, "orders", "%k %T %S\n", orders_file, start=since)
+    kcat_dump(kafka.bootstrap, "orders.acks", "%s\n", acks_file, start=since)
     produced, sizes = {}, []
     with open(orders_file) as f:
         for line in f:
@@ -1145,56 +1169,97 @@ def latency_orderstream(h, kafka, rep):
             if len(parts) != 3:
                 continue
             k, t, s = parts
-            if k.isdigit() and first_id <= int(k) < first_id + 100_000_000:
+            if k.isdigit() and first_id <= int(k) < first_id + id_span:
                 produced[int(k)] = int(t)
                 sizes.append(int(s))
-    if len(produced) < 2:
-        raise BenchError(f"found {len(produced)} orders of run {rep + 1} in `orders`")
     acks = {g: {} for g in GROUPS}
     dup_acks = 0
     with open(acks_file) as f:
         for line in f:
             try:
-                a = json.loads(line)
+                record = json.loads(line)
             except ValueError:
                 continue
-            oid, g = a.get("order_id"), a.get("group")
-            if g in acks and oid in produced:
-                if oid in acks[g]:
-                    dup_acks += 1
-                    acks[g][oid] = min(acks[g][oid], a["processed_ms"])
-                else:
-                    acks[g][oid] = a["processed_ms"]
-    # The window: from LATENCY_WARMUP s after every group's first acknowledgement, LATENCY_SECONDS long.
+            # One order per record ({"order_id","group","processed_ms",…}) or a batch of them
+            # ({"group",…,"acks":[{…},…]}): both shapes are read.
+            entries = record.get("acks") if isinstance(record, dict) and "acks" in record else [record]
+            for a in entries if isinstance(entries, list) else []:
+                if not isinstance(a, dict):
+                    continue
+                oid, g = a.get("order_id"), a.get("group")
+                if g in acks and oid in produced and isinstance(a.get("processed_ms"), int):
+                    if oid in acks[g]:
+                        dup_acks += 1
+                        acks[g][oid] = min(acks[g][oid], a["processed_ms"])
+                    else:
+                        acks[g][oid] = a["processed_ms"]
+    return produced, acks, dup_acks, sizes, producer_cpu, api
+
+
+def window_figures(produced, acks, warmup, seconds, what):
+    """Per group p50/p99/p99.9/max of processed_ms − CreateTime over the orders created in the
+    window: from `warmup` s after the first order (and 2 s after every group's first
+    acknowledgement at the earliest), `seconds` long; the rate reached in it; the worst group's
+    p99 in each quarter of the window."""
+    if len(produced) < 2:
+        raise BenchError(f"found {len(produced)} orders of {what} in `orders`")
     ts = sorted(produced.values())
     silent = [g for g in GROUPS if not acks[g]]
     if silent:
-        raise BenchError(f"no acknowledgements in orders.acks from {', '.join(silent)} in run {rep + 1}")
+        raise BenchError(f"no acknowledgements in orders.acks from {', '.join(silent)} in {what}")
     ready = max(min(acks[g].values()) for g in GROUPS)
-    w0 = max(ready + 2000, ts[0] + LATENCY_WARMUP * 1000)
-    w1 = w0 + LATENCY_SECONDS * 1000
+    w0 = max(ready + 2000, ts[0] + warmup * 1000)
+    w1 = w0 + seconds * 1000
     window = [oid for oid, t in produced.items() if w0 <= t < w1]
     in_window = [t for t in ts if w0 <= t < w1]
     rate = len(in_window) / ((in_window[-1] - in_window[0]) / 1000) if len(in_window) > 1 else 0.0
     overall_rate = len(ts) / ((ts[-1] - ts[0]) / 1000) if len(ts) > 1 else 0.0
     result = {"orders_per_s": rate, "overall_orders_per_s": overall_rate, "window_orders": len(window),
-              "dup_acks": dup_acks, "avg_value_bytes": statistics.mean(sizes),
-              "producer_cpu_pct": 100 * producer_cpu / (ts[-1] - ts[0]) * 1000 if len(ts) > 1 else None,
-              "api_latency_ms": api, "missing": 0}
+              "missing": 0}
+    quarter = (w1 - w0) / 4
+    by_quarter = [[] for _ in range(4)]
     for g in GROUPS:
-        d = [acks[g][oid] - produced[oid] for oid in window if oid in acks[g]]
+        d = []
+        for oid in window:
+            if oid in acks[g]:
+                delay = acks[g][oid] - produced[oid]
+                d.append(delay)
+                by_quarter[min(3, int((produced[oid] - w0) // quarter))].append((g, delay))
         result["missing"] += len(window) - len(d)
         short = g.split("-")[0]
         result[f"{short}_p50"] = percentile(d, 0.50)
         result[f"{short}_p99"] = percentile(d, 0.99)
         result[f"{short}_p999"] = percentile(d, 0.999)
         result[f"{short}_max"] = max(d) if d else None
+    result["p99_quarters"] = [worst_group_p99(q) for q in by_quarter]
     return result
 
 
-def latency_e2e(h, kafka, record_bytes):
+def worst_group_p99(pairs):
+    """The highest of the groups' p99 among (group, delay) pairs; None without any."""
+    per_group = {}
+    for g, delay in pairs:
+        per_group.setdefault(g, []).append(delay)
+    return max((percentile(d, 0.99) for d in per_group.values()), default=None)
+
+
+def latency_orderstream(h, kafka, rep):
+    name = f"latency-orderstream-{rep}"
+    first_id = 100_000_000 * (rep + 1)  # ids of this run: first_id up to the next run's
+    # The producer runs until stopped: warm-up, the window, and 2 s more.
+    produced, acks, dup_acks, sizes, producer_cpu, api = run_pipeline(
+        h, kafka, name, first_id, LATENCY_DELAY, 0, LATENCY_WARMUP + LATENCY_SECONDS + 2)
+    result = window_figures(produced, acks, LATENCY_WARMUP, LATENCY_SECONDS, f"run {rep + 1}")
+    ts = sorted(produced.values())
+    result.update({"dup_acks": dup_acks, "avg_value_bytes": statistics.mean(sizes),
+                   "producer_cpu_pct": 100 * producer_cpu / (ts[-1] - ts[0]) * 1000 if len(ts) > 1 else None,
+                   "api_latency_ms": api})
+    return result
+
+
+def latency_e2e(h, kafka, record_bytes, records=E2E_RECORDS):
     res = kafka.tool(h, ["org.apache.kafka.tools.EndToEndLatency", "--bootstrap-server", kafka.bootstrap,
-                         "--topic", "bench.e2e", "--num-records", E2E_RECORDS, "--producer-acks", "all",
+                         "--topic", "bench.e2e", "--num-records", records, "--producer-acks", "all",
                          "--record-size", int(round(record_bytes)), "--record-key-size", 8],
                      "end-to-end-latency.log", 600)
     m = re.search(r"Percentiles: 50th = (\d+), 99th = (\d+), 99.9th = (\d+)", res.stdout)
@@ -1276,6 +1341,404 @@ def bench_latency(h, kafka):
 
 
 # ---------------------------------------------------------------------------------------------
+# knee: the latency knee. After a warm-up of the brokers, for each rate: orderstream's pipeline
+# (the daemon supervising `produce N 1/RATE` and the three consumers), the Python reference of the
+# seed's design (bench/reference_pipeline.py) and EndToEndLatency, one after the other. The knee
+# of a system is the highest rate whose p99 stays under KNEE_P99_MS in every group.
+
+KNEE_RATES = [int(x) for x in os.environ.get("BENCH_KNEE_RATES", "100 250 500 750 1000").split()]
+KNEE_SECONDS = float(os.environ.get("BENCH_KNEE_SECONDS", 20))        # each rate's measured window
+KNEE_RUN_WARMUP = float(os.environ.get("BENCH_KNEE_RUN_WARMUP", 8))   # orders before the window
+KNEE_WARMUP = float(os.environ.get("BENCH_KNEE_WARMUP", 60))          # the brokers', once
+KNEE_WARMUP_RATE = 500
+KNEE_REPS = int(os.environ.get("BENCH_KNEE_REPS", 1))
+KNEE_E2E_RECORDS = int(os.environ.get("BENCH_E2E_RECORDS", 3000))
+KNEE_P99_MS = 50
+KNEE_RATE_SHARE = 0.95    # a rate counts only if the system reached this share of it
+KNEE_DEFAULT_BYTES = 164  # EndToEndLatency's record size when no orderstream run gave the average
+KNEE_FIRST_ID = 1_000_000_000  # order ids of the knee's runs: KNEE_FIRST_ID + run × KNEE_ID_SPAN
+KNEE_ID_SPAN = 10_000_000
+REFERENCE_PIPELINE = os.path.join(BENCH_DIR, "reference_pipeline.py")
+KNEE_SYSTEMS = ("orderstream", "Python reference", "EndToEndLatency")
+# The previous knee: the single-rate latency benchmark in bench/RESULTS.md before this one
+# (medians of 3 runs at 1000 orders/s asked). It found no rate with p99 under 50 ms.
+KNEE_BEFORE = {
+    "source": "bench/RESULTS.md, latency section, measured 2026-11-24 21:19 UTC, orderstream 9fdc9c0",
+    "asked": 1000, "reached": 794,
+    "p50": {"shipping-group": 433, "email-group": 438, "analytics-group": 438},
+    "p99": {"shipping-group": 1612, "email-group": 1713, "analytics-group": 1577},
+    "p999": {"shipping-group": 1902, "email-group": 2039, "analytics-group": 1885},
+}
+KNEE_BEFORE_FILE = os.environ.get("BENCH_KNEE_BEFORE")  # a knee.json of an older build, if any
+
+
+def knee_delay(rate):
+    return f"{1 / rate:.6g}"
+
+
+def knee_orderstream(h, kafka, rate, rep, first_id):
+    name = f"knee-orderstream-{rate}-{rep}"
+    count = int(round(rate * (KNEE_RUN_WARMUP + KNEE_SECONDS + 3)))
+    since = int(time.time() * 1000) - 1000
+    produced, acks, dup_acks, sizes, producer_cpu, _ = run_pipeline(
+        h, kafka, name, first_id, knee_delay(rate), count, count / rate, since=since, id_span=KNEE_ID_SPAN)
+    r = window_figures(produced, acks, KNEE_RUN_WARMUP, KNEE_SECONDS, f"the {rate}/s run")
+    ts = sorted(produced.values())
+    r.update({"system": "orderstream", "rate": rate, "rep": rep, "sent": count, "written": len(produced),
+              "dup_acks": dup_acks, "avg_value_bytes": statistics.mean(sizes),
+              "producer_cpu_pct": 100 * producer_cpu / (ts[-1] - ts[0]) * 1000 if ts[-1] > ts[0] else None})
+    return r
+
+
+def knee_reference(h, kafka, rate, rep):
+    name = f"knee-reference-{rate}-{rep}"
+    log_dir = os.path.dirname(h.path(name, "x"))
+    timeout = KNEE_RUN_WARMUP + KNEE_SECONDS + 150
+    argv = [PYTHON, REFERENCE_PIPELINE, "run", "--bootstrap-servers", kafka.bootstrap,
+            "--topic", f"bench.reference.{rate}.{rep}", "--create-topic", "--group-prefix", "reference-",
+            "--rate", rate, "--seconds", f"{KNEE_SECONDS:g}", "--warmup", f"{KNEE_RUN_WARMUP:g}",
+            "--log-dir", log_dir, "--timeout", f"{timeout:g}"]
+    proc = h.start(argv, f"{name}.log")
+    try:
+        proc.wait(timeout + 30)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"bench/reference_pipeline.py at {rate}/s did not finish within {timeout + 30:g} s")
+    finally:
+        h.stop(proc)
+    with open(h.path("logs", f"{name}.log")) as f:
+        text = f.read()
+    found = [line for line in text.splitlines() if line.startswith('{"reference_pipeline"')]
+    if proc.returncode != 0 or not found:
+        raise BenchError(f"bench/reference_pipeline.py at {rate}/s exited {proc.returncode}: {text.strip()[-400:]}")
+    data = json.loads(found[-1])["reference_pipeline"]
+    r = {"system": "Python reference", "rate": rate, "rep": rep, "orders_per_s": data["rate_reached"],
+         "overall_orders_per_s": data["overall_rate"], "window_orders": data["window_orders"],
+         "sent": data["sent"], "written": data["delivered"], "missing": 0,
+         "dup_acks": 0, "p99_quarters": [None] * 4}
+    for group, g in data["groups"].items():
+        short = group.removeprefix("reference-").split("-")[0]
+        r.update({f"{short}_p50": g["p50"], f"{short}_p99": g["p99"], f"{short}_p999": g["p999"],
+                  f"{short}_max": g["max"]})
+        r["missing"] += g["missing"]
+        r["dup_acks"] += g["duplicates"]
+        r["p99_quarters"] = [max((x for x in (a, b) if x is not None), default=None)
+                             for a, b in zip(r["p99_quarters"], g["p99_quarters"])]
+    return r
+
+
+def knee_e2e(h, kafka, rate, rep, record_bytes):
+    r = latency_e2e(h, kafka, record_bytes, KNEE_E2E_RECORDS)
+    # A closed loop, one record in flight: its rate is about 1 / its average latency.
+    r.update({"system": "EndToEndLatency", "rate": rate, "rep": rep, "missing": 0, "p99_quarters": [None] * 4,
+              "orders_per_s": 1000 / r["avg_ms"] if r.get("avg_ms") else None})
+    return r
+
+
+def knee_median(runs, system, rate, key):
+    values = [r[key] for r in runs if r["system"] == system and r["rate"] == rate and r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def knee_worst_p99(runs, system, rate):
+    values = [knee_median(runs, system, rate, f"{g.split('-')[0]}_p99") for g in GROUPS]
+    return None if any(v is None for v in values) else max(values)
+
+
+def knee_verdict(runs, system, rate):
+    """(counts, why not): a rate counts for the knee when every run was measured, every order of
+    the window was processed by every group, p99 < KNEE_P99_MS in every group (medians) and the
+    rate was reached to KNEE_RATE_SHARE (not asked of EndToEndLatency: its own closed loop)."""
+    these = [r for r in runs if r["system"] == system and r["rate"] == rate]
+    if not these or any("error" in r for r in these):
+        return False, "not measured"
+    if any(r.get("missing") for r in these):
+        return False, "orders missing"
+    p99 = knee_worst_p99(runs, system, rate)
+    if p99 is None or p99 >= KNEE_P99_MS:
+        return False, f"p99 ≥ {KNEE_P99_MS} ms"
+    reached = knee_median(runs, system, rate, "orders_per_s") or 0
+    if system != "EndToEndLatency" and reached < KNEE_RATE_SHARE * rate:
+        return False, f"rate reached {100 * reached / rate:.0f} %"
+    return True, ""
+
+
+def knee_of(runs, system, rates):
+    """The highest rate that counts (knee_verdict)."""
+    ok = [rate for rate in rates if knee_verdict(runs, system, rate)[0]]
+    return max(ok) if ok else None
+
+
+def knee_before():
+    """The previous knee: from BENCH_KNEE_BEFORE (a knee.json of an older build) when given, else
+    KNEE_BEFORE (no knee found: its only rate had p99 over the line)."""
+    if KNEE_BEFORE_FILE:
+        with open(KNEE_BEFORE_FILE) as f:
+            old = json.load(f)
+        return {"source": f"{KNEE_BEFORE_FILE} (orderstream {old['machine']['orderstream_commit']}, "
+                          f"{old['date']})", "knee": old["knees"].get("orderstream"), "measured": True}
+    worst = max(KNEE_BEFORE["p99"].values())
+    return {"source": KNEE_BEFORE["source"], "knee": None, "measured": False,
+            "upper_bound": KNEE_BEFORE["reached"],
+            "text": f"{KNEE_BEFORE['reached']} orders/s reached ({KNEE_BEFORE['asked']:,} asked) with p99 "
+                    f"{min(KNEE_BEFORE['p99'].values()):,}–{worst:,} ms per group: over {KNEE_P99_MS} ms, so "
+                    f"the previous knee lies below {KNEE_BEFORE['reached']} orders/s, not located (one rate "
+                    f"was measured)"}
+
+
+def bench_knee(h, kafka):
+    kafka.create_topic(h, "bench.e2e")
+    run_ids = iter(range(1, 1000))
+
+    def first_id():
+        return KNEE_FIRST_ID + next(run_ids) * KNEE_ID_SPAN
+
+    warmup_s = None
+    if KNEE_WARMUP > 0:
+        print(f"  knee: warming the brokers up first with {KNEE_WARMUP:g} s of traffic (orderstream's "
+              f"pipeline at {KNEE_WARMUP_RATE} orders/s, not measured)", flush=True)
+        started = time.monotonic()
+        count = int(round(KNEE_WARMUP_RATE * KNEE_WARMUP))
+        run_pipeline(h, kafka, "warmup-knee", first_id(), knee_delay(KNEE_WARMUP_RATE), count, KNEE_WARMUP,
+                     read_back=False)
+        warmup_s = time.monotonic() - started
+        print(f"  knee: warm-up done ({warmup_s:.0f} s with start and drain)", flush=True)
+    runs = []
+    avg_bytes = None
+
+    def figures(r):
+        return ", ".join(f"{g.split('-')[0]} {fmt(r[g.split('-')[0] + '_p50'])}/{fmt(r[g.split('-')[0] + '_p99'])}/"
+                         f"{fmt(r[g.split('-')[0] + '_p999'])}" for g in GROUPS)
+
+    def attempt(system, rate, rep, measure):
+        """One run; one that could not be measured is kept as such and the others go on."""
+        try:
+            r = measure()
+        except (BenchError, subprocess.TimeoutExpired) as e:
+            print(f"  knee {rate}/s {system} run {rep + 1} could not be measured: {e}", flush=True)
+            r = {"system": system, "rate": rate, "rep": rep, "error": str(e)[-300:]}
+        runs.append(r)
+        return r
+
+    for rate in KNEE_RATES:
+        for rep in range(KNEE_REPS):
+            r = attempt("orderstream", rate, rep, lambda: knee_orderstream(h, kafka, rate, rep, first_id()))
+            if "error" not in r:
+                avg_bytes = avg_bytes or r["avg_value_bytes"]
+                print(f"  knee {rate}/s orderstream run {rep + 1}: {r['orders_per_s']:.0f} orders/s reached, "
+                      f"p50/p99/p99.9 ms {figures(r)}, {r['missing']} not acknowledged", flush=True)
+            r = attempt("Python reference", rate, rep, lambda: knee_reference(h, kafka, rate, rep))
+            if "error" not in r:
+                print(f"  knee {rate}/s Python reference run {rep + 1}: {r['orders_per_s']:.0f} orders/s reached, "
+                      f"p50/p99/p99.9 ms {figures(r)}, {r['missing']} not seen", flush=True)
+            r = attempt("EndToEndLatency", rate, rep,
+                        lambda: knee_e2e(h, kafka, rate, rep, avg_bytes or KNEE_DEFAULT_BYTES))
+            if "error" not in r:
+                print(f"  knee {rate}/s EndToEndLatency run {rep + 1}: p50/p99/p99.9 {fmt(r['shipping_p50'])}/"
+                      f"{fmt(r['shipping_p99'])}/{fmt(r['shipping_p999'])} ms, avg {r['avg_ms']} ms "
+                      f"(closed loop, ≈ {fmt(r['orders_per_s'])} records/s)", flush=True)
+    if all("error" in r for r in runs):
+        raise BenchError("no run of knee could be measured: " + runs[0]["error"] if runs else "no rates")
+
+    knees = {s: knee_of(runs, s, KNEE_RATES) for s in KNEE_SYSTEMS}
+    before = knee_before()
+    goals = []
+    # p99 within 3× of EndToEndLatency's at 100 and 500 orders/s.
+    parts, verdicts = [], []
+    for rate in (100, 500):
+        if rate not in KNEE_RATES:
+            parts.append(f"{rate}/s not measured (BENCH_KNEE_RATES)")
+            verdicts.append(None)
+            continue
+        ours, e2e = knee_worst_p99(runs, "orderstream", rate), knee_worst_p99(runs, "EndToEndLatency", rate)
+        ok = ours is not None and e2e is not None and ours <= 3 * e2e
+        verdicts.append(ok)
+        parts.append(f"{rate}/s: {fmt(ours)} vs {fmt(e2e)} ms" + (f" = {ours / e2e:.1f}×" if ours and e2e else ""))
+    met = False if False in verdicts else (None if None in verdicts else True)
+    goals.append(goal("p99 ≤ 3× EndToEndLatency's p99 at 100 and 500 orders/s (worst group, medians)", met,
+                      "; ".join(parts)))
+    # Ahead of the Python reference at every rate.
+    parts, verdicts = [], []
+    for rate in KNEE_RATES:
+        pairs = [(knee_median(runs, "orderstream", rate, f"{g.split('-')[0]}_p99"),
+                  knee_median(runs, "Python reference", rate, f"{g.split('-')[0]}_p99")) for g in GROUPS]
+        if any(a is None or b is None for a, b in pairs):
+            verdicts.append(None)
+            remark = " (not measured)"
+        else:
+            verdicts.append(all(a < b for a, b in pairs))
+            remark = "" if verdicts[-1] else " (behind)"
+        ours, ref = knee_worst_p99(runs, "orderstream", rate), knee_worst_p99(runs, "Python reference", rate)
+        parts.append(f"{rate}/s: {fmt(ours)} vs {fmt(ref)} ms{remark}")
+    met = False if False in verdicts else (None if None in verdicts else True)
+    goals.append(goal("ahead of the Python reference at every rate (every group's p99 lower, medians)", met,
+                      "worst group's p99, orderstream vs reference: " + "; ".join(parts)))
+    # Knee ≥ 1.5× the previous knee.
+    now = knees["orderstream"]
+    if before["measured"]:
+        prev = before["knee"]
+        met = now is not None and (prev is None or now >= 1.5 * prev)
+        detail = f"now {fmt(now)} orders/s, before {fmt(prev)} orders/s ({before['source']})"
+    else:
+        bound = before["upper_bound"]
+        met = True if now is not None and now >= 1.5 * bound else (False if now is None else None)
+        detail = (f"now {fmt(now) if now else 'none'} orders/s; before: {before['text']} ({before['source']})"
+                  + ("" if met is not None else f". Undecided: it takes a knee ≥ {1.5 * bound:,.0f}/s to be sure; "
+                     "measure the old build's knee with ORDERSTREAM_BIN=<9fdc9c0 build> bench/run knee and "
+                     "pass its bench/results/knee.json as BENCH_KNEE_BEFORE"))
+    goals.append(goal("knee ≥ 1.5× the previous knee (orderstream)", met, detail))
+    missing = sum(r.get("missing", 0) for r in runs if r["system"] == "orderstream")
+    goals.append(goal("every order in the windows acknowledged by every group (orderstream)", missing == 0,
+                      f"{missing} (order, group) pairs without an acknowledgement"))
+
+    cpu = [r["producer_cpu_pct"] for r in runs if r["system"] == "orderstream" and r.get("producer_cpu_pct")]
+    notes = [
+        f"The local real cluster, as for `producer` (ports {KAFKA_PORTS}; 3 KRaft nodes on this same 2-CPU "
+        "machine). First the brokers are warmed up: "
+        + (f"{KNEE_WARMUP:g} s of orderstream's pipeline at {KNEE_WARMUP_RATE} orders/s (BENCH_KNEE_WARMUP), not "
+           f"measured ({warmup_s:.0f} s with the daemon's start and the drain)." if warmup_s is not None
+           else "none (BENCH_KNEE_WARMUP=0).")
+        + f" Then, for each rate ({', '.join(map(str, KNEE_RATES))} orders/s; BENCH_KNEE_RATES), orderstream, "
+        "the Python reference and EndToEndLatency run one after the other"
+        + (f", {KNEE_REPS} times (BENCH_KNEE_REPS): figures are medians." if KNEE_REPS > 1
+           else " once (BENCH_KNEE_REPS=1, to keep the benchmark near 10 minutes): there is no run-to-run "
+                "spread; the *p99 per quarter* column is the spread within the run."),
+        f"orderstream: `orderstream run --bootstrap-servers …` supervising `produce N 1/RATE` "
+        f"(N = RATE × {KNEE_RUN_WARMUP + KNEE_SECONDS + 3:g} s; the producer paces by schedule) and the three "
+        "consumers on `orders`, every run with order ids of its own; the harness waits until every group "
+        "has committed to the end. Delay per order and group, as in `latency`: the consumer's "
+        "`processed_ms` in `orders.acks` minus the order record's CreateTime, read back with kcat "
+        "(`-o s@TIME`: only this run's records).",
+        f"Python reference: bench/reference_pipeline.py, the seed's design on python3-confluent-kafka "
+        f"{info_confluent_kafka()} (Debian): a producer (`Producer`, `produce(topic, key, value, "
+        "callback)`, `poll(0)` after each order, paced by schedule, `flush()` at the end; librdkafka's "
+        "defaults) and three consumers (`Consumer`, groups reference-shipping-group, reference-email-group, "
+        "reference-analytics-group; auto.offset.reset=earliest, enable.auto.commit=true every 1000 ms, "
+        "session.timeout.ms=6000; a `poll(1.0)` loop, `json.loads`, a printed block per order to a "
+        "block-buffered log file), each a process of its own, on a topic of its own per run "
+        "(`bench.reference.RATE.REP`, 3 partitions, RF 3, min ISR 2). The producer starts once every "
+        "consumer has its partitions. Delay: the consumer's wall time after printing minus the "
+        "record's CreateTime (`msg.timestamp()[1]`), in ms.",
+        f"Window, for both: the orders created from {KNEE_RUN_WARMUP:g} s after the first order "
+        f"(BENCH_KNEE_RUN_WARMUP; orderstream's also 2 s after every group's first acknowledgement at "
+        f"the earliest), {KNEE_SECONDS:g} s long (BENCH_KNEE_SECONDS). *Reached*: orders created in the "
+        "window over its span, from their CreateTimes. *p99 per quarter*: the worst group's p99 in "
+        "each quarter of the window, lowest – highest.",
+        f"EndToEndLatency (Kafka 4.4's tool), run in each rate's slot: {KNEE_E2E_RECORDS:,} records "
+        f"(BENCH_E2E_RECORDS) of {int(round(avg_bytes or 0))} bytes (orderstream's average order) with an "
+        "8-byte key, acks=all, into `bench.e2e`. It is a closed loop (one record in flight), so it does "
+        "not run at the rate asked: its *reached* is ≈ 1 / its average latency, its figures are whole "
+        "ms, and the same figures stand in each group's column. Its knee is that of the slots it ran in.",
+        f"Knee: the highest rate asked whose p99 is under {KNEE_P99_MS} ms in every group (medians), "
+        f"that the system reached to {KNEE_RATE_SHARE:.0%} at least (not asked of EndToEndLatency) and "
+        "where every group processed every order of the window.",
+        f"Before: {before.get('text', 'knee ' + fmt(before['knee']))} ({before['source']}).",
+    ]
+    failed_runs = [r for r in runs if "error" in r]
+    if failed_runs:
+        notes.append("Runs that could not be measured (their cells show –): " + "; ".join(
+            f"{r['system']} at {r['rate']}/s run {r['rep'] + 1}: {r['error']}" for r in failed_runs))
+    short = [f"{r['system']} at {r['rate']}/s: {r['missing']}" for r in runs if r.get("missing")]
+    notes.append("A rate where some group never processed an order of the window (orderstream: not "
+                 "acknowledged; reference: not seen before its 30 s drain ran out) does not count for "
+                 "the knee; " + ("orders missing so: " + ", ".join(short) if short else "there were none") + ".")
+    if cpu:
+        notes.append(f"orderstream's producer used {', '.join(f'{c:.0f}' for c in cpu)} % of one core "
+                     f"(in the order of the rates).")
+    return {"title": "knee", "rows": [], "goals": goals, "notes": notes, "knee_runs": runs, "knees": knees,
+            "rates": KNEE_RATES, "before": before, "reps": KNEE_REPS}
+
+
+def info_confluent_kafka():
+    try:
+        import confluent_kafka
+        return f"{confluent_kafka.version()[0]} (librdkafka {confluent_kafka.libversion()[0]})"
+    except ImportError:
+        return "(not installed)"
+
+
+def knee_cell(runs, system, rate, key):
+    values = [r[key] for r in runs if r["system"] == system and r["rate"] == rate and r.get(key) is not None]
+    if not values:
+        return "–"
+    med = statistics.median(values)
+    return fmt(med) if min(values) == max(values) else f"{fmt(med)} ({fmt(min(values))}–{fmt(max(values))})"
+
+
+def knee_table(result):
+    runs, rates = result["knee_runs"], result["rates"]
+    out = ["| orders/s asked | system | reached, orders/s | "
+           + " | ".join(f"{g}: p50 / p99 / p99.9, ms" for g in GROUPS)
+           + " | p99 per quarter, ms | counts for the knee |",
+           "|---:|---|---:|" + "---:|" * len(GROUPS) + "---:|:---:|"]
+    for rate in rates:
+        for i, system in enumerate(KNEE_SYSTEMS):
+            if not any(r["system"] == system and r["rate"] == rate for r in runs):
+                continue
+            cells = [" / ".join(knee_cell(runs, system, rate, f"{g.split('-')[0]}_{q}") for q in ("p50", "p99", "p999"))
+                     for g in GROUPS]
+            quarters = [q for r in runs if r["system"] == system and r["rate"] == rate
+                        for q in r.get("p99_quarters") or [] if q is not None]
+            spread = f"{fmt(min(quarters))} – {fmt(max(quarters))}" if quarters else "–"
+            counts, why = knee_verdict(runs, system, rate)
+            reached = knee_cell(runs, system, rate, "orders_per_s")
+            if system == "EndToEndLatency":
+                reached = f"≈ {reached} (closed loop)"
+            under = "yes" if counts else f"no: {why}"
+            out.append(f"| {f'{rate:,}' if i == 0 else ''} | {system} | {reached} | " + " | ".join(cells)
+                       + f" | {spread} | {under} |")
+    before = result.get("before", {})
+    out += ["", f"| system | knee: highest rate with p99 < {KNEE_P99_MS} ms in every group | before |",
+            "|---|---:|---|"]
+    for system in KNEE_SYSTEMS:
+        k = result["knees"].get(system)
+        prev = "–"
+        if system == "orderstream":
+            prev = (f"{fmt(before['knee']) if before.get('knee') else 'none'} orders/s" if before.get("measured")
+                    else f"none found: {before.get('text', '?')}")
+        none = f"none of the {len(rates)} rates" if len(rates) != 1 else "none (1 rate measured)"
+        out.append(f"| {system} | {f'{k:,} orders/s' if k else none} | {prev} |")
+    return "\n".join(out)
+
+
+def knee_chart(result, work):
+    """p99 of the worst group and the rate reached against the rate asked, one line per system."""
+    runs, rates = result["knee_runs"], result["rates"]
+    png = os.path.join(RESULTS_DIR, "knee.png")
+    data = os.path.join(work, "chart-knee.dat")
+    with open(data, "w") as f:
+        for rate in rates:
+            cols = [knee_worst_p99(runs, s, rate) for s in KNEE_SYSTEMS]
+            cols += [knee_median(runs, s, rate, "orders_per_s") for s in KNEE_SYSTEMS]
+            f.write(f"{rate} " + " ".join("?" if v is None else f"{max(v, 0.5):g}" for v in cols) + "\n")
+    styles = ["lc rgb '#4c78a8' pt 7", "lc rgb '#e45756' pt 5", "lc rgb '#54a24b' pt 9"]
+    p99 = ", ".join(f"'{data}' using 1:{2 + i} with linespoints {styles[i]} title '{s}'"
+                    for i, s in enumerate(KNEE_SYSTEMS))
+    reached = ", ".join(f"'{data}' using 1:{2 + len(KNEE_SYSTEMS) + i} with linespoints {styles[i]} title '{s}'"
+                        for i, s in enumerate(KNEE_SYSTEMS))
+    script = ["set terminal pngcairo size 1100,420 font 'sans,9'", f"set output '{png}'",
+              "set datafile missing '?'",
+              f"set multiplot layout 1,2 title 'orderstream bench: knee (medians of {result['reps']} "
+              f"run{'s' if result['reps'] != 1 else ''} per rate)'",
+              "set grid", "set key top left noenhanced", "set xlabel 'orders/s asked'",
+              f"set xrange [0:{max(rates) * 1.05:g}]",
+              "set logscale y", "set ylabel 'p99, worst group, ms (log)'",
+              f"set title 'produce → processed p99 (line: {KNEE_P99_MS} ms)'",
+              f"plot {p99}, {KNEE_P99_MS} with lines dt 2 lc rgb 'gray' title '{KNEE_P99_MS} ms'",
+              "unset logscale y", "set yrange [0:*]", "set ylabel 'orders/s reached'",
+              "set title 'rate reached (EndToEndLatency: closed loop)'",
+              f"plot {reached}, x with lines dt 2 lc rgb 'gray' title 'asked'",
+              "unset multiplot"]
+    gp = os.path.join(work, "chart-knee.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    res = subprocess.run(["timeout", "60", "gnuplot", gp], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"  gnuplot failed for knee: {res.stderr.strip()[-400:]}", flush=True)
+        return None
+    return os.path.basename(png)
+
+
+# ---------------------------------------------------------------------------------------------
 # Tables, charts, RESULTS.md
 
 def metric(label, better, runs, key):
@@ -1284,7 +1747,14 @@ def metric(label, better, runs, key):
 
 
 def goal(text, met, detail):
-    return {"goal": text, "met": bool(met), "detail": detail}
+    """met: True, False, or None when the figures cannot decide it (said in the detail)."""
+    return {"goal": text, "met": None if met is None else bool(met), "detail": detail}
+
+
+def goal_mark(met, markdown=False):
+    if markdown:
+        return {True: "✅ met", False: "❌ not met"}.get(met, "❔ undecided")
+    return {True: "met    ", False: "NOT met"}.get(met, "UNDECIDED")
 
 
 def ratio(peer, ours, better):
@@ -1400,6 +1870,7 @@ def machine():
         "wrk": first(["wrk", "--version"]).split(" [")[0], "python": first([PYTHON, "--version"]),
         "gcc": first(["gcc", "--version"]),
         "kcat": kcat_version(), "java": first(["java", "-version"]),
+        "confluent_kafka": info_confluent_kafka(),
     }
 
 
@@ -1429,7 +1900,7 @@ def write_results_md():
                 saved[name] = json.load(f)
     out = ["# orderstream benchmarks", "",
            "Written by `bench/run` (do not edit by hand): run "
-           "`bench/run [capture|outputs|memory|fanout|producer|latency]...` "
+           "`bench/run [capture|outputs|memory|fanout|producer|latency|knee]...` "
            "to measure again; each section keeps the date and machine of its own last run.", "",
            "**Reading the tables.** Each figure is the median of the runs, with the smallest and "
            "largest beside it. *orderstream's advantage* is the peer's median over orderstream's "
@@ -1439,7 +1910,9 @@ def write_results_md():
     out += ["## Not yet measured", ""]
     for name in BENCHMARKS:
         if name not in saved:
-            out.append(f"- `{name}` (part of this suite; run `bench/run {name}`)")
+            out.append(f"- `{name}` (part of this suite; run `bench/run {name}`)"
+                       + (": the latency knee over 100–1000 orders/s, replacing the single-rate `latency` "
+                          "in a run of all benchmarks" if name == "knee" else ""))
     out.append("- PM2 as a peer in `capture` (optional; needs npm `pm2` pinned by a lockfile in bench/)")
     out.append("")
     for name, r in saved.items():
@@ -1450,13 +1923,15 @@ def write_results_md():
                 f"{m['orderstream_commit']} (`{m['orderstream_binary']}`); {m['supervisord'] and 'supervisord ' + m['supervisord']}, "
                 f"{m['nginx']}, {m['wrk']}, {m['python']}, {m['gcc']}"
                 + (f", {m.get('java', '?')}, {m.get('kcat', '?')}" if name in KAFKA_BENCHMARKS else "")
-                + f". {r['reps']} runs each.", ""]
-        out += [table(r), ""]
+                + (f", python3-confluent-kafka {m.get('confluent_kafka', '?')}" if name == "knee" else "")
+                + f". {r['reps']} run{'s' if r['reps'] != 1 else ''} each"
+                + (" rate and system" if name == "knee" else "") + ".", ""]
+        out += [knee_table(r) if name == "knee" else table(r), ""]
         if r.get("chart"):
             out += [f"![{name}](results/{r['chart']})", ""]
         out += ["Goals:", ""]
         for g in r["goals"]:
-            out.append(f"- {'✅ met' if g['met'] else '❌ not met'}: {g['goal']} — {g['detail']}")
+            out.append(f"- {goal_mark(g['met'], markdown=True)}: {g['goal']} — {g['detail']}")
         out += ["", "How it was measured:", ""]
         out += [f"- {n}" for n in r["notes"]]
         out += ["", "<details><summary>Exact commands</summary>", "", "```sh",
@@ -1466,7 +1941,7 @@ def write_results_md():
         for kind, text in r.get("configs", {}).items():
             out += [f"{kind} config:", "", "```", text.rstrip(), "```", ""]
         out += ["</details>", ""]
-    with open(os.path.join(BENCH_DIR, "RESULTS.md"), "w") as f:
+    with open(os.path.join(OUT_DIR, "RESULTS.md"), "w") as f:
         f.write("\n".join(out))
 
 
@@ -1482,7 +1957,7 @@ def main():
     parser.add_argument("--invocation", default="bench/run")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
-    names = args.names or list(BENCHMARKS)
+    names = args.names or list(DEFAULT_BENCHMARKS)
     for n in names:
         if n not in BENCHMARKS:
             print(f"unknown benchmark {n!r}: choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
@@ -1521,7 +1996,7 @@ def main():
         if kafka is not None:
             kafka.down()
     write_results_md()
-    print(f"wrote {os.path.relpath(os.path.join(BENCH_DIR, 'RESULTS.md'), ROOT)}"
+    print(f"wrote {os.path.relpath(os.path.join(OUT_DIR, 'RESULTS.md'), ROOT)}"
           + (f"; could not measure: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
@@ -1529,11 +2004,12 @@ def main():
 def run_one(args, info, name, failed, kafka):
     """One benchmark: measured, charted and saved as bench/results/NAME.json."""
     h = Harness(args.work, args.printer, args.reps, args.ticker, args.sse_clients)
-    print(f"== {name} ({args.reps} runs)", flush=True)
+    reps = KNEE_REPS if name == "knee" else args.reps
+    print(f"== {name} ({reps} run{'s' if reps != 1 else ''}{' per rate' if name == 'knee' else ''})", flush=True)
     started = time.monotonic()
     try:
         if kafka is not None:
-            result = {"producer": bench_producer, "latency": bench_latency}[name](h, kafka)
+            result = {"producer": bench_producer, "latency": bench_latency, "knee": bench_knee}[name](h, kafka)
         else:
             result = {"capture": bench_capture, "outputs": bench_outputs, "memory": bench_memory,
                       "fanout": bench_fanout}[name](h)
@@ -1544,17 +2020,17 @@ def run_one(args, info, name, failed, kafka):
     finally:
         h.stop_all()
     result.update({"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                   "machine": info, "reps": args.reps, "commands": h.commands,
+                   "machine": info, "reps": reps, "commands": h.commands,
                    "invocation": args.invocation, "seconds": round(time.monotonic() - started)})
     result["configs"] = h.configs
     with open("/proc/loadavg") as f:
         result["load_at_end"] = " ".join(f.read().split()[:3])
-    result["chart"] = chart(result, args.work)
+    result["chart"] = knee_chart(result, args.work) if name == "knee" else chart(result, args.work)
     with open(os.path.join(RESULTS_DIR, f"{name}.json"), "w") as f:
         json.dump(result, f, indent=1)
-    print(f"\n### {name} ({result['seconds']} s)\n\n{table(result)}\n")
+    print(f"\n### {name} ({result['seconds']} s)\n\n{knee_table(result) if name == 'knee' else table(result)}\n")
     for g in result["goals"]:
-        print(f"{'met    ' if g['met'] else 'NOT met'}  {g['goal']} — {g['detail']}")
+        print(f"{goal_mark(g['met'])}  {g['goal']} — {g['detail']}")
     print(flush=True)
 
 
