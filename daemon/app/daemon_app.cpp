@@ -2,7 +2,9 @@
 #include "app/daemon_app.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -70,6 +72,24 @@ std::string watched_topic(const std::vector<config::process_config>& processes) 
     for (const auto& process : processes)
         if (auto positionals = consume_positionals(process); positionals.size() >= 2) return positionals[1];
     return kafka::orders_topic;
+}
+
+// Raises the open-file soft limit to the hard limit (connections, child pipes and Kafka sockets
+// all take descriptors); returns the soft limit in force.
+std::uint64_t raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? 1u << 20 : static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+// Half the descriptors for connections, the rest for children and Kafka.
+std::size_t connection_cap(std::uint64_t open_files) {
+    return static_cast<std::size_t>(std::clamp<std::uint64_t>(open_files / 2, 16, 10000));
 }
 
 std::string join_properties(const std::vector<std::pair<std::string, std::string>>& properties) {
@@ -151,14 +171,16 @@ int run_daemon(const config::daemon_config& config) {
         });
     };
     do_tick();
+    const std::size_t max_connections = config.http.max_connections > 0 ? config.http.max_connections
+                                                                         : connection_cap(raise_open_file_limit());
     http::session_limits limits{config.http.max_header_bytes, config.http.max_body_bytes,
-                                millis(config.http.read_timeout_seconds)};
+                                millis(config.http.header_timeout_seconds), millis(config.http.read_timeout_seconds),
+                                max_connections - std::max<std::size_t>(1, max_connections / 10)};
     boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.http.host),
                                             config.http.port);
     std::shared_ptr<http::listener> listener;
     try {
-        listener = std::make_shared<http::listener>(io, endpoint, router, limits,
-                                                    config.http.max_connections);
+        listener = std::make_shared<http::listener>(io, endpoint, router, limits, max_connections);
     } catch (const boost::system::system_error& error) {
         throw std::runtime_error("cannot listen on " + config.http.host + ":" +
                                  std::to_string(config.http.port) + ": " + error.code().message() +
@@ -168,6 +190,7 @@ int run_daemon(const config::daemon_config& config) {
     router.set_access_policy(http::access_policy(
         config.http.token, http::own_hosts_for(config.http.host, bound.port(), config.http.allowed_hosts)));
     listener->run();
+    logger->info("at most {} connections ({} of them stream clients)", max_connections, limits.max_streams);
     logger->info("web monitor listening on http://{}:{}/",
                  bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                          : bound.address().to_string(),
@@ -193,12 +216,15 @@ int run_daemon(const config::daemon_config& config) {
     notifier.start();
 
     ::signal(SIGPIPE, SIG_IGN);
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    // SIGHUP too: a closed terminal or SSH session must not take the daemon and its children down.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     bool stopping = false;
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int number) {
             if (ec) return;
-            if (!stopping) {
+            if (number == SIGHUP) {
+                logger->warn("received SIGHUP: reloading the config is not supported yet; going on as configured");
+            } else if (!stopping) {
                 stopping = true;
                 notifier.stopping();
                 observer.stop();

@@ -122,9 +122,11 @@ void read_restart(table_reader& reader, restart_policy& restart) {
 
 void read_processes(const toml::node& node, std::vector<process_config>& processes) {
     auto* array = node.as_array();
+    // An empty array is an array of tables too: say what is wrong with it first.
+    if (array && array->empty())
+        fail("processes", "is empty: list at least one process, or leave processes out for the default four");
     if (!array || !array->is_array_of_tables())
         fail("processes", "must be an array of tables ([[processes]])");
-    if (array->empty()) fail("processes", "must list at least one process");
     for (std::size_t i = 0; i < array->size(); ++i) {
         std::string path = "processes[" + std::to_string(i) + "]";
         table_reader reader(*array->get(i)->as_table(), path);
@@ -203,8 +205,9 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         reader.read("allowed_hosts", config.http.allowed_hosts);
         reader.read("max_header_bytes", config.http.max_header_bytes, 1024, 1 << 20);
         reader.read("max_body_bytes", config.http.max_body_bytes, 0, 16 << 20);
+        reader.read("header_timeout_seconds", config.http.header_timeout_seconds, 0.1, 3600);
         reader.read("read_timeout_seconds", config.http.read_timeout_seconds, 0.1, 3600);
-        reader.read("max_connections", config.http.max_connections, 1, 100000);
+        reader.read("max_connections", config.http.max_connections, 0, 100000);
     }
     if (auto* capture = top.subtable("capture")) {
         table_reader reader(*capture, "capture");
@@ -238,8 +241,11 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
 }
 
 daemon_config load_config_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw config_error(path + ": is a directory, not a config file (name the .toml file itself)");
     std::ifstream file(path, std::ios::binary);
-    if (!file) throw config_error(path + ": cannot open the config file");
+    if (!file) throw config_error(path + ": cannot open the config file: " + std::strerror(errno));
     std::ostringstream text;
     text << file.rdbuf();
     return parse_config(text.str(), path);

@@ -36,8 +36,9 @@ struct http_config {
     std::vector<std::string> allowed_hosts;  // extra "host:port" names the daemon answers to
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 64 * 1024;
+    double header_timeout_seconds = 10.0;  // from accept (or the last response) to a whole header
     double read_timeout_seconds = 30.0;
-    std::size_t max_connections = 256;
+    std::size_t max_connections = 0;  // 0: half the open-file limit, 16 to 10000
 };
 
 struct capture_config {

@@ -18,23 +18,43 @@ namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, router& router,
-                           session_limits limits, std::shared_ptr<void> slot)
-    : stream_(std::move(socket)), router_(router), limits_(limits), slot_(std::move(slot)) {}
+                           session_limits limits, std::shared_ptr<connection_table> table,
+                           connection_table::handle slot)
+    : stream_(std::move(socket)), router_(router), limits_(limits), table_(std::move(table)), slot_(std::move(slot)) {}
+
+void http_session::register_close() {
+    // Weak: the table must not keep the session alive.
+    slot_->close = [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->stream_.close();
+    };
+}
 
 void http_session::run() {
+    register_close();
     boost::asio::dispatch(stream_.get_executor(),
                           beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
 void http_session::reject_busy() {
+    slot_->now = connection_table::state::busy;
     send_error(beast_http::status::service_unavailable, "too many connections; try again later");
 }
 
 void http_session::do_read() {
+    slot_->now = connection_table::state::waiting;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser_->body_limit(limits_.max_body_bytes);
-    // One deadline for the whole request, so a client trickling bytes (slowloris) is cut off too.
+    // One deadline for the whole header, so a client trickling bytes (slowloris) is cut off too.
+    stream_.expires_after(limits_.header_timeout);
+    beast_http::async_read_header(stream_, buffer_, *parser_,
+                                  beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+void http_session::on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec) return on_read(ec, bytes);
+    slot_->now = connection_table::state::busy;
+    if (parser_->is_done()) return on_read(ec, bytes);
     stream_.expires_after(limits_.read_timeout);
     beast_http::async_read(stream_, buffer_, *parser_,
                            beast::bind_front_handler(&http_session::on_read, shared_from_this()));
@@ -69,6 +89,9 @@ void http_session::start_stream(const request& req) {
         router_.record(refusal->result_int());
         return send(std::move(*refusal));
     }
+    // The rest of the cap stays for /healthz, /readyz and the control API.
+    if (table_->streaming() >= limits_.max_streams)
+        return send_error(beast_http::status::service_unavailable, "too many stream clients; try again later");
     auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
     std::string since_text;
     if (auto last_event_id = req.find("Last-Event-ID"); last_event_id != req.end())
@@ -98,6 +121,8 @@ void http_session::start_stream(const request& req) {
     }
     text += "\r\n";
     router_.record(200);
+    slot_->now = connection_table::state::streaming;
+    slot_->close = nullptr;
     stream_.expires_never();
     std::make_shared<sse_session>(std::move(stream_), *router_.hub(), since, plain, std::move(text),
                                   limits_.read_timeout, std::move(slot_))

@@ -1,10 +1,14 @@
 // Accepts TCP connections and hands each to an http_session, up to a cap on open connections.
+// At the cap it closes the oldest connection still waiting for a request header; out of file
+// descriptors it closes one too and backs off (doubling up to 1 s), logging once per episode.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "http/http_session.hpp"
 
@@ -18,19 +22,24 @@ public:
     void run();
     void stop();
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-    std::size_t open_connections() const { return connections_.use_count() - 1; }
+    // Safe from any thread: connections whose session has not ended yet.
+    std::size_t open_connections() const { return table_->live(); }
 
 private:
     void do_accept();
     void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+    void back_off(const boost::beast::error_code& ec);
 
     boost::asio::io_context& io_;
     boost::asio::ip::tcp::acceptor acceptor_;
     router& router_;
     session_limits limits_;
     std::size_t max_connections_;
-    // Each session holds a copy; use_count() - 1 is the number of open connections.
-    std::shared_ptr<int> connections_ = std::make_shared<int>(0);
+    std::shared_ptr<connection_table> table_ = std::make_shared<connection_table>();
+    boost::asio::steady_timer retry_;
+    std::chrono::milliseconds backoff_{0};
+    std::uint64_t failed_accepts_ = 0;  // in the current episode
+    std::chrono::steady_clock::time_point last_failure_;
 };
 
 }  // namespace orderstream::http

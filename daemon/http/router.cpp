@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
 #include "http/json_writer.hpp"
@@ -81,8 +82,26 @@ response router::handle(const request& req) {
     return res;
 }
 
+namespace {
+
+// Framing the parser accepts but RFC 9112 does not: two Hosts (which one names us?) and a
+// transfer coding other than chunked alone (we would act on a body we cannot read).
+std::optional<response> framing_error(const request& req) {
+    if (req.count(beast_http::field::host) > 1)
+        return error_response(status::bad_request, "more than one Host header", req.version());
+    auto coding = req[beast_http::field::transfer_encoding];
+    if (!coding.empty() && !boost::beast::iequals(coding, "chunked"))
+        return error_response(status::not_implemented,
+                              "unsupported Transfer-Encoding \"" + std::string(coding) + "\"; only chunked is accepted",
+                              req.version());
+    return std::nullopt;
+}
+
+}  // namespace
+
 response router::route(const request& req) {
     unsigned version = req.version();
+    if (auto refusal = framing_error(req)) return std::move(*refusal);
     auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
     if (!target) return error_response(status::bad_request, "malformed request target", version);
     auto segments = target->segments();
@@ -147,6 +166,7 @@ response router::route(const request& req) {
 }
 
 std::optional<response> router::check_access(const request& req) {
+    if (auto refusal = framing_error(req)) return refusal;
     if (!policy_) return error_response(status::service_unavailable, "starting up", req.version());
     auto refusal = policy_->check(req, req.method() != verb::get && req.method() != verb::head);
     if (!refusal) return std::nullopt;
@@ -222,6 +242,9 @@ response router::process_action(std::string_view name, std::string_view action) 
     auto* process = supervisor_.find(name);
     if (!process)
         return error_response(status::not_found, "unknown process \"" + std::string(name) + "\"");
+    // A child started now would have no stop deadline and could hold the shutdown forever.
+    if (supervisor_.shutting_down() && action != "stop")
+        return error_response(status::conflict, "the daemon is shutting down; nothing can be started");
     if (action == "start")
         process->start();
     else if (action == "stop")

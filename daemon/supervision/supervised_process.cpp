@@ -110,6 +110,7 @@ void supervised_process::spawn() {
     } catch (const std::exception& error) {
         // Like supervisord's spawnerr: counts as a failure to start.
         last_exit_ = std::string("spawn failed: ") + error.what();
+        if (spawns_++ > 0) ++restarts_;
         change_state(process_state::starting);
         on_child_exit(-1);
         return;

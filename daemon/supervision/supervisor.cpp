@@ -34,6 +34,7 @@ void supervisor::start_all() {
 
 void supervisor::stop_all(std::function<void()> on_stopped) {
     on_stopped_ = std::move(on_stopped);
+    shutting_down_ = true;
     for (auto& process : processes_) process->stop(options_.stop_grace);
     check_all_stopped();
 }
@@ -52,8 +53,10 @@ void supervisor::state_changed(const supervised_process& process, process_state 
                      to_string(from), to_string(to), process.last_exit().value_or("?"),
                      process.next_backoff().count());
     } else if (to == process_state::fatal || to == process_state::exited) {
-        logger->error("{}: {} -> {} ({})", process.config().name, to_string(from), to_string(to),
-                      process.last_exit().value_or("?"));
+        // A process that ended by itself with exit code 0 did its job (e.g. a producer of N orders).
+        bool clean = to == process_state::exited && process.last_exit() == "exit code 0";
+        logger->log(clean ? spdlog::level::info : spdlog::level::err, "{}: {} -> {} ({})", process.config().name,
+                    to_string(from), to_string(to), process.last_exit().value_or("?"));
     } else {
         logger->info("{}: {} -> {}{}", process.config().name, to_string(from), to_string(to),
                      process.pid() ? " (pid " + std::to_string(*process.pid()) + ")" : "");

@@ -34,8 +34,10 @@ public:
                capture::output_store& store, supervisor_options options);
 
     void start_all();
-    // Calls on_stopped once every child is gone (at once if none runs).
+    // Calls on_stopped once every child is gone (at once if none runs). From then on the
+    // supervisor is shutting down: nothing may start again.
     void stop_all(std::function<void()> on_stopped);
+    bool shutting_down() const { return shutting_down_; }
 
     supervised_process* find(std::string_view name);
     const std::vector<std::unique_ptr<supervised_process>>& processes() const { return processes_; }
@@ -52,6 +54,7 @@ private:
     std::vector<std::unique_ptr<supervised_process>> processes_;
     state_listener listener_;
     std::function<void()> on_stopped_;
+    bool shutting_down_ = false;
 };
 
 }  // namespace orderstream::supervision

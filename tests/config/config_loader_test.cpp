@@ -87,7 +87,7 @@ TEST_CASE("every invalid value is an error that names its key") {
     CHECK_THAT(error_of("[capture]\nring_lines = \"many\""), Catch::Contains("capture.ring_lines: must be an integer"));
     CHECK_THAT(error_of("[supervisor]\nstop_grace_seconds = -1"), Catch::Contains("supervisor.stop_grace_seconds"));
     CHECK_THAT(error_of("[kafka.properties]\n\"acks\" = 1"), Catch::Contains("kafka.properties.acks"));
-    CHECK_THAT(error_of("processes = []"), Catch::Contains("processes"));
+    CHECK_THAT(error_of("processes = []"), Catch::Contains("processes: is empty"));
     CHECK_THAT(error_of("[[processes]]\nargs = []"), Catch::Contains("processes[0].name"));
     CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nterminal = \"t\"\n[[processes]]\nname = \"b\"\nterminal = \"t\""),
                Catch::Contains("processes[1].terminal: duplicate"));
@@ -118,7 +118,9 @@ TEST_CASE("a non-loopback address needs an access token, from config, file or en
     CHECK(config.http.token == "from-the-environment-0123");
 }
 
-TEST_CASE("a missing config file is a clear error") {
+TEST_CASE("a missing config file or a directory is a clear error with the reason") {
     CHECK_THROWS_WITH(load_config_file("/nonexistent/orderstream.toml"),
-                      Catch::Contains("cannot open the config file"));
+                      Catch::Contains("cannot open the config file: No such file or directory"));
+    orderstream::testing::temp_dir dir;
+    CHECK_THROWS_WITH(load_config_file(dir.path().string()), Catch::Contains("is a directory"));
 }

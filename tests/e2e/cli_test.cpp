@@ -58,4 +58,8 @@ TEST_CASE("a bad config file names the key and exits 2 before starting anything"
     auto missing = run("run --config /nonexistent.toml");
     CHECK(missing.exit_code == 2);
     CHECK_THAT(missing.output, Catch::Contains("/nonexistent.toml"));
+    // A directory used to start the daemon with the defaults.
+    auto directory = run("run --config " + dir.path().string());
+    CHECK(directory.exit_code == 2);
+    CHECK_THAT(directory.output, Catch::Contains("is a directory"));
 }

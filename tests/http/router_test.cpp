@@ -139,6 +139,24 @@ TEST_CASE("errors are JSON: unknown terminal 404, wrong method 405, unknown path
     CHECK(is_json_error(unknown_page));
 }
 
+TEST_CASE("two Host headers get 400 and a transfer coding other than chunked gets 501, before acting") {
+    fixture f;
+    http::request twice{beast_http::verb::get, "/api/processes", 11};
+    twice.insert(beast_http::field::host, "127.0.0.1:8080");
+    twice.insert(beast_http::field::host, "evil.example:8080");
+    auto res = f.router.handle(twice);
+    CHECK(res.result() == beast_http::status::bad_request);
+    CHECK(is_json_error(res));
+
+    f.store.append(0, "a line");
+    http::request gzip{beast_http::verb::post, "/api/clear", 11};
+    gzip.set(beast_http::field::host, "127.0.0.1:8080");
+    gzip.set(beast_http::field::transfer_encoding, "gzip, chunked");
+    res = f.router.handle(gzip);
+    CHECK(res.result() == beast_http::status::not_implemented);
+    CHECK(f.get_json("/api/outputs")["producer"].size() == 1);  // not cleared
+}
+
 TEST_CASE("GET / serves the monitor page with security headers") {
     fixture f;
     auto res = f.get("/");

@@ -96,7 +96,7 @@ TEST_CASE("malformed requests get 400") {
 
 TEST_CASE("a slow client is cut off and does not delay others") {
     http::session_limits limits;
-    limits.read_timeout = std::chrono::milliseconds(500);
+    limits.header_timeout = std::chrono::milliseconds(500);
     server s(limits);
     boost::asio::io_context io;
     tcp::socket slow(io);
@@ -111,18 +111,59 @@ TEST_CASE("a slow client is cut off and does not delay others") {
     CHECK(ec == boost::asio::error::eof);
 }
 
-TEST_CASE("connections beyond the cap get 503") {
+TEST_CASE("a header trickled byte by byte is cut off at its deadline from accept") {
+    http::session_limits limits;
+    limits.header_timeout = std::chrono::milliseconds(600);
+    server s(limits);
+    boost::asio::io_context io;
+    tcp::socket slow(io);
+    slow.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    const auto opened = std::chrono::steady_clock::now();
+    const std::string header = "GET /api/outputs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa";
+    boost::system::error_code ec;
+    for (char c : header) {  // one byte every 100 ms: never idle for long, yet never done
+        boost::asio::write(slow, boost::asio::buffer(&c, 1), ec);
+        if (ec) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::array<char, 64> buffer;
+        slow.non_blocking(true);
+        slow.read_some(boost::asio::buffer(buffer), ec);
+        slow.non_blocking(false);
+        if (ec && ec != boost::asio::error::would_block) break;
+        ec = {};
+    }
+    const auto lasted = std::chrono::steady_clock::now() - opened;
+    CHECK(ec);  // closed before the header was done
+    CHECK(lasted < std::chrono::milliseconds(2000));
+}
+
+TEST_CASE("at the cap the oldest connection without a whole header makes room; busy ones never do") {
     server s({}, 2);
     boost::asio::io_context io;
     tcp::socket a(io), b(io);
     a.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
     b.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
     REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 2; }, std::chrono::seconds(5)));
-    auto reply = testing::http_get(s.port(), "/api/outputs");
-    CHECK(reply.status == 503);
-    CHECK(reply.json().contains("error"));
+    // Both idle: the newcomer is served and the oldest idle one closed.
+    CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);
+    std::array<char, 64> buffer;
+    boost::system::error_code ec;
+    a.read_some(boost::asio::buffer(buffer), ec);
+    CHECK(ec == boost::asio::error::eof);
     a.close();
     b.close();
     REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 0; }, std::chrono::seconds(5)));
-    CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);
+
+    // Two requests whose bodies are still coming are busy, not idle: the newcomer gets 503.
+    tcp::socket c(io), d(io);
+    for (auto* socket : {&c, &d}) {
+        socket->connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+        boost::asio::write(*socket, boost::asio::buffer(std::string(
+            "POST /api/clear HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\nab")));
+    }
+    REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 2; }, std::chrono::seconds(5)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let both headers be parsed
+    auto reply = testing::http_get(s.port(), "/api/outputs");
+    CHECK(reply.status == 503);
+    CHECK(reply.json().contains("error"));
 }
