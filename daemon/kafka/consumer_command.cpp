@@ -56,6 +56,13 @@ public:
             resume_due_partitions();
             if (records_) {
                 records_->poll();
+                if (auto fatal = records_->fatal()) {
+                    // Stored offsets stay behind the unwritten records; a new process resumes there.
+                    out_ << "Consumer error: processing records cannot be written any more (" << *fatal
+                         << "); exiting so that the supervisor starts the consumer afresh" << std::endl;
+                    failed_ = true;
+                    return;
+                }
                 if (records_->backlogged()) {
                     // The cluster is not taking records: process no more until it does.
                     std::this_thread::sleep_for(std::chrono::milliseconds(consume_timeout_batch_ms));
@@ -79,12 +86,16 @@ public:
         }
     }
 
+    bool failed() const { return failed_; }
     std::int64_t processed() const { return processed_; }
     std::int64_t dead_letters() const { return dead_letters_; }
 
-    // The positions of handled records whose processing records were written.
+    // The positions of handled records whose processing records were written: the highest per
+    // partition is enough (and a revoked partition is reported once, not once per order).
     void store_written(const std::vector<record_position>& positions) {
-        for (const auto& p : positions) store_offset(p.partition, p.offset);
+        std::map<std::int32_t, std::int64_t> highest;
+        for (const auto& p : positions) highest[p.partition] = std::max(highest[p.partition], p.offset);
+        for (const auto& [partition, offset] : highest) store_offset(partition, offset);
     }
 
 private:
@@ -217,6 +228,7 @@ private:
     const std::atomic<bool>& stop_;
     std::ostream& out_;
 
+    bool failed_ = false;
     std::int64_t received_ = 0;
     std::int64_t processed_ = 0;
     std::int64_t dead_letters_ = 0;
@@ -317,7 +329,7 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
     }
     out << "Consumer " << options.group_id << " stopped: processed " << loop.processed()
         << " orders, " << loop.dead_letters() << " dead letters" << std::endl;
-    return 0;
+    return loop.failed() ? 1 : 0;
 }
 
 }  // namespace orderstream::kafka

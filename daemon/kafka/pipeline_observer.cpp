@@ -223,9 +223,22 @@ private:
 
     void start_records() {
         std::int64_t oldest = wall_ms();
-        for (const auto& [partition, ts] : replay_first_)
+        bool all_known = true;
+        for (const auto& [partition, ts] : replay_first_) {
             if (ts >= 0) oldest = std::min(oldest, ts);
+            all_known = all_known && ts >= 0;
+        }
         partition_list wanted;
+        if (!all_known) {
+            // Some partition's oldest replayed order is unknown: read every record there is
+            // rather than count its orders lost for want of their records.
+            for (auto partition : acks_partitions_)
+                wanted.parts.push_back(RdKafka::TopicPartition::create(acks_topic, partition, RdKafka::Topic::OFFSET_BEGINNING));
+            assign(wanted);
+            records_started_ = true;
+            logger_->info("observer: replaying orders, and every processing record (the oldest replayed order is unknown)");
+            return;
+        }
         for (auto partition : acks_partitions_)
             wanted.parts.push_back(RdKafka::TopicPartition::create(acks_topic, partition, oldest - record_margin_ms));
         if (consumer_->offsetsForTimes(wanted.parts, request_timeout_ms) != RdKafka::ERR_NO_ERROR) return;
@@ -251,6 +264,7 @@ private:
         std::vector<pipeline::group_snapshot> snapshots;
         bool describe = options_.describe_groups && clock::now() >= next_describe_;
         for (const auto& group : options_.groups) {
+            if (stop_) return;  // each request may block for seconds: never delay a shutdown
             pipeline::group_snapshot snapshot{group, {}, false, {}, {}};
             if (auto failure = groups_->committed(group, options_.topic, order_partitions_, snapshot.partitions)) {
                 if (failures_[group]++ == 0) logger_->warn("cannot read the commits of {}: {}", group, *failure);
@@ -284,6 +298,7 @@ private:
         // Every record written before these commits is below these marks.
         required_.clear();
         for (const auto& [partition, next] : records_next_) {
+            if (stop_) return;
             auto marks = watermarks(acks_topic, partition);
             if (!marks) return;
             required_[partition] = marks->second;

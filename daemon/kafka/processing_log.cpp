@@ -49,6 +49,10 @@ std::unique_ptr<processing_log> processing_log::create(const client_options& kaf
                                  {{"enable.idempotence", "true"},
                                   {"acks", "all"},
                                   {"linger.ms", "0"},
+                                  // Never time a batch out: librdkafka's own idempotent retries
+                                  // write it once, where a resend of ours could write it twice
+                                  // (false duplicates). Only a fatal error fails it.
+                                  {"message.timeout.ms", "0"},
                                   {"client.id", log->options_.client + "/records"}},
                                  error);
     if (!conf || !set_callback(*conf, "dr_cb", &log->reports_, error)) return nullptr;
@@ -113,6 +117,12 @@ void processing_log::poll(bool force) {
     // Failed batches go out again (in order, since later ones wait behind them for release).
     for (auto& b : batches_)
         if (b.state == batch::status::failed) send(b);
+}
+
+std::optional<std::string> processing_log::fatal() const {
+    std::string why;
+    if (producer_->fatal_error(why) == RdKafka::ERR_NO_ERROR) return std::nullopt;
+    return why;
 }
 
 void processing_log::release_written() {

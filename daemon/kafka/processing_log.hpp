@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ public:
     // Sends everything and waits up to `timeout` for it to be written; false if some was not.
     bool flush(std::chrono::milliseconds timeout);
     std::uint64_t failures() const { return failures_; }
+    // Set once the idempotent producer hit a fatal error: no record can be written any more, so
+    // the consumer should exit and be started afresh by its supervisor.
+    std::optional<std::string> fatal() const;
 
 private:
     struct batch {

@@ -5,6 +5,8 @@
 
 #include <iostream>
 
+#include "kafka/processing_log.hpp"
+
 namespace orderstream::testing {
 
 void require_all_processed(output_collector& out, std::chrono::seconds producer_deadline,
@@ -37,8 +39,8 @@ nlohmann::json groups_by_name(const daemon_process& daemon) {
     return by_name;
 }
 
-// A consumer's processing records are flushed at least every 500 orders (processing_log).
-constexpr long max_batch = 500;
+// A consumer's processing records are flushed at least every this many orders.
+const long max_batch = static_cast<long>(kafka::processing_log_options{}.max_batch);
 
 }  // namespace
 
