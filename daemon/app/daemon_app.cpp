@@ -171,8 +171,9 @@ int run_daemon(const config::daemon_config& config) {
         });
     };
     do_tick();
+    const std::uint64_t open_files = raise_open_file_limit();
     const std::size_t max_connections = config.http.max_connections > 0 ? config.http.max_connections
-                                                                         : connection_cap(raise_open_file_limit());
+                                                                         : connection_cap(open_files);
     http::session_limits limits{config.http.max_header_bytes, config.http.max_body_bytes,
                                 millis(config.http.header_timeout_seconds), millis(config.http.read_timeout_seconds),
                                 max_connections - std::max<std::size_t>(1, max_connections / 10)};

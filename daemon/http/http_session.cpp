@@ -53,6 +53,8 @@ void http_session::do_read() {
 
 void http_session::on_header(beast::error_code ec, std::size_t bytes) {
     if (ec) return on_read(ec, bytes);
+    // Evicted while this header was on its way: the request is not acted on.
+    if (slot_->now == connection_table::state::closing) return do_close();
     slot_->now = connection_table::state::busy;
     if (parser_->is_done()) return on_read(ec, bytes);
     stream_.expires_after(limits_.read_timeout);

@@ -65,7 +65,9 @@ void pipeline_state::apply_processing(const processing_seen& record) {
     auto& stats = stats_[record.group];
     if (stats.offsets.group.empty()) stats.offsets.group = record.group;
     const std::string& label = record.client.empty() ? record.member : record.client;
-    if (!label.empty() && record.partition >= 0) {
+    // Partitions come from records anyone can write: a group tracks at most max_partitions.
+    bool known = stats.owners.count(record.partition) || stats.owners.size() < limits_.max_partitions;
+    if (!label.empty() && record.partition >= 0 && known) {
         auto& holder = stats.owners[record.partition];
         // Records of different members reach us out of order (they are spread over the topic's
         // partitions): only a newer record from another member is a change of hands.

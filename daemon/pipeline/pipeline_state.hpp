@@ -36,6 +36,7 @@ struct state_limits {
     // Records and dead letters come from topics anyone can write to: groups and reasons beyond
     // these counts are not tracked (their records ignored, their reasons counted as "other").
     std::size_t max_groups = 16;
+    std::size_t max_partitions = 1024;  // per group, for who holds which partition
     std::size_t max_reasons = 32;
 };
 

@@ -193,6 +193,11 @@ TEST_CASE("acks of unknown groups and unknown dead-letter reasons cannot grow th
     for (int i = 0; i < 10; ++i) letters.dead_letters.push_back({"reason-" + std::to_string(i), "", "email-group", 0, i, 1'000, ""});
     state.apply(std::move(letters));
     auto counts = json::parse(dead_letters_json(state))["counts"];
+    // Forged partition numbers cannot grow who-holds-what without end either.
+    observation many;
+    for (int p = 0; p < 3000; ++p) many.processing.push_back(ack(p + 10, "email-group", 1'000, "m", p));
+    state.apply(std::move(many));
+    CHECK(state.groups().at("email-group").owners.size() == limits.max_partitions);
     CHECK(counts == json{{"reason-0", 1}, {"reason-1", 1}, {"reason-2", 1}, {"reason-3", 1}, {"other", 6}});
 }
 
