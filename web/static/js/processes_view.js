@@ -130,10 +130,13 @@ export class processes_view {
     node.classList.add('busy');
     const item = this.items_.get(name);
     if (item) this.render_(item);
+    const sent_at = performance.now();
     try {
       const answer = await request('POST', `/api/processes/${encodeURIComponent(name)}/${action}`);
       const current = this.items_.get(name);
-      if (current && answer.state) {
+      // The answer's state is as of the request: a stream event since then is newer (a consumer
+      // can stop before the answer arrives), so the answer must not overwrite it.
+      if (current && answer.state && current.received_at < sent_at) {
         current.process = { ...current.process, state: answer.state };
         this.render_badges_();
       }
