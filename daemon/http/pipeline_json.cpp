@@ -18,10 +18,6 @@ std::string dump(const json& value) { return value.dump(-1, ' ', false, json::er
 
 json optional_number(std::int64_t value) { return value < 0 ? json(nullptr) : json(value); }
 
-std::vector<std::int64_t> latency_window(const pipeline_state::group_stats& stats) {
-    return {stats.latencies.begin(), stats.latencies.end()};
-}
-
 struct member_row {
     std::string label, member_id, host;
     std::vector<std::int32_t> partitions;
@@ -98,7 +94,7 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
         std::map<std::int32_t, std::int64_t> lag_of;
         json partitions = json::array();
         for (const auto& p : stats.offsets.partitions) {
-            std::int64_t lag = p.end >= 0 ? std::max<std::int64_t>(0, p.end - std::max<std::int64_t>(0, p.committed)) : -1;
+            const std::int64_t lag = pipeline_state::partition_lag(p);
             lag_of[p.partition] = lag;
             partitions.push_back({{"partition", p.partition},
                                   {"committed", optional_number(p.committed)},
@@ -123,7 +119,6 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
                                {"external", process.is_null()}});
             assignment[row.label] = row.partitions;
         }
-        auto window = latency_window(stats);
         auto seconds = state.lag_seconds(stats, now_ms);
         json rebalances = json::array();
         for (const auto& r : stats.rebalances)
@@ -140,8 +135,8 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
                         {"processed", stats.processed},
                         {"duplicates", stats.duplicates},
                         {"lost", stats.lost},
-                        {"latency_ms", {{"p50", optional_number(pipeline::percentile(window, 0.5))},
-                                        {"p99", optional_number(pipeline::percentile(window, 0.99))}}}});
+                        {"latency_ms", {{"p50", optional_number(pipeline_state::latency_percentile(stats, 0.5))},
+                                        {"p99", optional_number(pipeline_state::latency_percentile(stats, 0.99))}}}});
     }
     return dump(list);
 }
@@ -198,7 +193,7 @@ std::string live_json(const pipeline_state& state) {
     for (const auto& [group, stats] : state.groups())
         groups[group] = {{"lag", state.group_lag(stats)}, {"lost", stats.lost}, {"duplicates", stats.duplicates},
                          {"processed", stats.processed},
-                         {"p99_ms", optional_number(pipeline::percentile(latency_window(stats), 0.99))}};
+                         {"p99_ms", optional_number(pipeline_state::latency_percentile(stats, 0.99))}};
     const auto& history = state.history();
     const auto* last = history.empty() ? nullptr : &history.back();
     return dump({{"orders_per_second", last ? last->orders : 0},

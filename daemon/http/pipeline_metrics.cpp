@@ -27,12 +27,12 @@ void write_pipeline_metrics(const pipeline::pipeline_state& state, prometheus_wr
     out.family("orderstream_processing_latency_ms", "gauge",
                "Processing time minus the order's CreateTime over the group's last orders, by quantile.");
     for (const auto& [group, stats] : groups) {
-        std::vector<std::int64_t> window(stats.latencies.begin(), stats.latencies.end());
-        if (window.empty()) continue;
+        if (stats.latencies.empty()) continue;
+        using state = pipeline::pipeline_state;
         out.sample("orderstream_processing_latency_ms", {{"group", group}, {"quantile", "0.5"}},
-                   static_cast<double>(pipeline::percentile(window, 0.5)));
+                   static_cast<double>(state::latency_percentile(stats, 0.5)));
         out.sample("orderstream_processing_latency_ms", {{"group", group}, {"quantile", "0.99"}},
-                   static_cast<double>(pipeline::percentile(window, 0.99)));
+                   static_cast<double>(state::latency_percentile(stats, 0.99)));
     }
     out.family("orderstream_dead_letters_total", "counter", "Records forwarded to orders.dlq, by reason.");
     for (const auto& [reason, count] : state.dead_letter_counts())

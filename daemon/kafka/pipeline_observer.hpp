@@ -45,7 +45,8 @@ public:
     pipeline_observer& operator=(const pipeline_observer&) = delete;
 
     void start();
-    // Asks the thread to stop (it ends within about a second); the destructor joins it.
+    // Asks the thread to stop: it ends after its current request (a few seconds at most, the
+    // request timeout); the destructor joins it.
     void stop() { stop_ = true; }
 
     // Records read back from orders.dlq per partition at start.

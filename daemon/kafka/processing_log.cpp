@@ -29,7 +29,6 @@ void processing_log::delivery_reports::dr_cb(RdKafka::Message& message) {
             b.state = batch::status::written;
         } else {
             b.state = batch::status::failed;
-            ++log_.failures_;
         }
         break;
     }
@@ -103,7 +102,6 @@ void processing_log::send(batch& b) {
                                   reinterpret_cast<void*>(static_cast<std::uintptr_t>(b.id)));
     // Queue full or any local refusal: the batch stays failed and is sent again next poll.
     b.state = err == RdKafka::ERR_NO_ERROR ? batch::status::in_flight : batch::status::failed;
-    if (err != RdKafka::ERR_NO_ERROR) ++failures_;
 }
 
 void processing_log::poll(bool force) {

@@ -57,7 +57,6 @@ public:
     bool backlogged() const { return unwritten_ >= options_.max_unwritten; }
     // Sends everything and waits up to `timeout` for it to be written; false if some was not.
     bool flush(std::chrono::milliseconds timeout);
-    std::uint64_t failures() const { return failures_; }
     // Set once the idempotent producer hit a fatal error: no record can be written any more, so
     // the consumer should exit and be started afresh by its supervisor.
     std::optional<std::string> fatal() const;
@@ -90,7 +89,6 @@ private:
     std::deque<batch> batches_;  // oldest first; only the last may be open
     std::uint64_t next_id_ = 0;
     std::size_t unwritten_ = 0;
-    std::uint64_t failures_ = 0;
     delivery_reports reports_{*this};  // declared before producer_ so it outlives it
     std::unique_ptr<RdKafka::Producer> producer_;
 };

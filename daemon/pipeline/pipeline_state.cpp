@@ -147,10 +147,17 @@ void pipeline_state::tick(std::int64_t now_ms) {
     }
 }
 
+std::int64_t pipeline_state::partition_lag(const group_partition& p) {
+    return p.end < 0 ? -1 : std::max<std::int64_t>(0, p.end - std::max<std::int64_t>(0, p.committed));
+}
+
+std::int64_t pipeline_state::latency_percentile(const group_stats& stats, double fraction) {
+    return percentile({stats.latencies.begin(), stats.latencies.end()}, fraction);
+}
+
 std::int64_t pipeline_state::group_lag(const group_stats& stats) const {
     std::int64_t lag = 0;
-    for (const auto& p : stats.offsets.partitions)
-        if (p.end >= 0) lag += std::max<std::int64_t>(0, p.end - std::max<std::int64_t>(0, p.committed));
+    for (const auto& p : stats.offsets.partitions) lag += std::max<std::int64_t>(0, partition_lag(p));
     return lag;
 }
 

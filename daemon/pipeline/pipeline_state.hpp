@@ -102,6 +102,10 @@ public:
     const trace* find_trace(std::int64_t order_id) const;
     order_status status(const trace& t, const std::string& group) const;
     std::int64_t group_lag(const group_stats& stats) const;
+    // Records of one partition not committed yet; -1 while its end offset is unknown.
+    static std::int64_t partition_lag(const group_partition& p);
+    // Over the group's last latency_window orders; -1 before the first.
+    static std::int64_t latency_percentile(const group_stats& stats, double fraction);
     // How long the oldest unprocessed order has waited, where we saw that order.
     std::optional<std::int64_t> lag_seconds(const group_stats& stats, std::int64_t now_ms) const;
     const state_limits& limits() const { return limits_; }
