@@ -1700,6 +1700,19 @@ def knee_table(result):
     return "\n".join(out)
 
 
+def run_gnuplot(work, name, script, png):
+    """Writes the gnuplot script for chart `name` into `work` and runs it; the PNG's file name, or
+    None (with the reason printed) when gnuplot failed."""
+    gp = os.path.join(work, f"chart-{name}.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    res = subprocess.run(["timeout", "60", "gnuplot", gp], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"  gnuplot failed for {name}: {res.stderr.strip()[-400:]}", flush=True)
+        return None
+    return os.path.basename(png)
+
+
 def knee_chart(result, work):
     """p99 of the worst group and the rate reached against the rate asked, one line per system."""
     runs, rates = result["knee_runs"], result["rates"]
@@ -1728,14 +1741,7 @@ def knee_chart(result, work):
               "set title 'rate reached (EndToEndLatency: closed loop)'",
               f"plot {reached}, x with lines dt 2 lc rgb 'gray' title 'asked'",
               "unset multiplot"]
-    gp = os.path.join(work, "chart-knee.gp")
-    with open(gp, "w") as f:
-        f.write("\n".join(script) + "\n")
-    res = subprocess.run(["timeout", "60", "gnuplot", gp], capture_output=True, text=True)
-    if res.returncode != 0:
-        print(f"  gnuplot failed for knee: {res.stderr.strip()[-400:]}", flush=True)
-        return None
-    return os.path.basename(png)
+    return run_gnuplot(work, "knee", script, png)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1828,14 +1834,7 @@ def chart(result, work):
                    f"plot '{data}' using 1:3:xtic(2) with boxes lc rgb '#4c78a8', "
                    f"'' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0"]
     script.append("unset multiplot")
-    gp = os.path.join(work, f"chart-{result['title']}.gp")
-    with open(gp, "w") as f:
-        f.write("\n".join(script) + "\n")
-    res = subprocess.run(["timeout", "60", "gnuplot", gp], capture_output=True, text=True)
-    if res.returncode != 0:
-        print(f"  gnuplot failed for {result['title']}: {res.stderr.strip()[-400:]}", flush=True)
-        return None
-    return os.path.basename(png)
+    return run_gnuplot(work, result['title'], script, png)
 
 
 def machine():
