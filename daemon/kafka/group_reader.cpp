@@ -1,94 +1,85 @@
 // See group_reader.hpp.
 #include "kafka/group_reader.hpp"
 
+#include <librdkafka/rdkafka.h>
+
+#include "kafka/member_assignment.hpp"
+
 namespace orderstream::kafka {
 namespace {
 
-struct partition_list_deleter {
-    void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
+struct partitions_deleter {
+    void operator()(std::vector<RdKafka::TopicPartition*>* parts) const { RdKafka::TopicPartition::destroy(*parts); }
+};
+
+struct group_list_deleter {
+    void operator()(const rd_kafka_group_list* list) const { rd_kafka_group_list_destroy(list); }
 };
 
 std::string text(const char* s) { return s ? s : ""; }
 
-std::optional<std::string> event_error(rd_kafka_event_t* event) {
-    if (!event) return "no answer in time";
-    if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::string(rd_kafka_event_error_string(event));
-    return std::nullopt;
-}
-
 }  // namespace
 
-group_reader::group_reader(rd_kafka_t* client, std::chrono::milliseconds timeout)
-    : client_(client), timeout_(timeout) {}
+group_reader::group_reader(client_factory make_client, std::chrono::milliseconds timeout)
+    : make_client_(std::move(make_client)), timeout_(timeout) {}
 
-group_reader::options_ptr group_reader::options(rd_kafka_admin_op_t op) const {
-    options_ptr opts(rd_kafka_AdminOptions_new(client_, op));
-    char errstr[256];
-    rd_kafka_AdminOptions_set_request_timeout(opts.get(), static_cast<int>(timeout_.count()), errstr, sizeof errstr);
-    return opts;
+group_reader::~group_reader() {
+    for (auto& [group, client] : clients_) client->close();
 }
 
-group_reader::event_ptr group_reader::wait(rd_kafka_queue_t* queue) const {
-    // A little longer than the request timeout, so the request's own timeout answers first.
-    return event_ptr(rd_kafka_queue_poll(queue, static_cast<int>(timeout_.count()) + 1000));
+RdKafka::KafkaConsumer* group_reader::client(const std::string& group, std::string& error) {
+    auto& client = clients_[group];
+    if (!client) client = make_client_(group, error);
+    if (!client) clients_.erase(group);
+    return client ? client.get() : nullptr;
+}
+
+void group_reader::forget(const std::string& group) {
+    auto found = clients_.find(group);
+    if (found == clients_.end()) return;
+    found->second->close();
+    clients_.erase(found);
 }
 
 std::optional<std::string> group_reader::committed(const std::string& group, const std::string& topic,
                                                     const std::vector<std::int32_t>& partitions,
                                                     std::vector<pipeline::group_partition>& out) {
-    std::unique_ptr<rd_kafka_topic_partition_list_t, partition_list_deleter> wanted(
-        rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-    for (auto partition : partitions) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), partition);
-    rd_kafka_ListConsumerGroupOffsets_t* request = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get());
-    auto opts = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-    auto queue = new_queue();
-    rd_kafka_ListConsumerGroupOffsets(client_, &request, 1, opts.get(), queue.get());
-    rd_kafka_ListConsumerGroupOffsets_destroy(request);
-
-    auto event = wait(queue.get());
-    if (auto failure = event_error(event.get())) return failure;
-    const auto* result = rd_kafka_event_ListConsumerGroupOffsets_result(event.get());
-    if (!result) return "unexpected answer";
-    std::size_t count = 0;
-    const auto** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(result, &count);
-    if (count != 1) return "no result for the group";
-    if (const auto* error = rd_kafka_group_result_error(groups[0])) return std::string(rd_kafka_error_string(error));
-    const auto* list = rd_kafka_group_result_partitions(groups[0]);
+    std::string error;
+    auto* consumer = client(group, error);
+    if (!consumer) return "cannot make a client: " + error;
+    std::vector<RdKafka::TopicPartition*> parts;
+    std::unique_ptr<std::vector<RdKafka::TopicPartition*>, partitions_deleter> owned(&parts);
+    for (auto partition : partitions) parts.push_back(RdKafka::TopicPartition::create(topic, partition));
+    if (auto err = consumer->committed(parts, static_cast<int>(timeout_.count())); err != RdKafka::ERR_NO_ERROR)
+        return RdKafka::err2str(err);
     out.clear();
-    for (int i = 0; list && i < list->cnt; ++i) {
-        const auto& p = list->elems[i];
-        if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::string(rd_kafka_err2str(p.err));
-        out.push_back({p.partition, p.offset >= 0 ? p.offset : -1, -1});
+    for (const auto* p : parts) {
+        if (p->err() != RdKafka::ERR_NO_ERROR) return RdKafka::err2str(p->err());
+        out.push_back({p->partition(), p->offset() >= 0 ? p->offset() : -1, -1});
     }
     return std::nullopt;
 }
 
 std::optional<std::string> group_reader::describe(const std::string& topic, pipeline::group_snapshot& snapshot) {
-    const char* names[] = {snapshot.group.c_str()};
-    auto opts = options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-    auto queue = new_queue();
-    rd_kafka_DescribeConsumerGroups(client_, names, 1, opts.get(), queue.get());
-    auto event = wait(queue.get());
-    if (auto failure = event_error(event.get())) return failure;
-    const auto* result = rd_kafka_event_DescribeConsumerGroups_result(event.get());
-    if (!result) return "unexpected answer";
-    std::size_t count = 0;
-    const auto** groups = rd_kafka_DescribeConsumerGroups_result_groups(result, &count);
-    if (count != 1) return "no result for the group";
-    if (const auto* error = rd_kafka_ConsumerGroupDescription_error(groups[0]))
-        return std::string(rd_kafka_error_string(error));
+    std::string error;
+    auto* consumer = client(snapshot.group, error);
+    if (!consumer) return "cannot make a client: " + error;
+    const rd_kafka_group_list* raw = nullptr;
+    auto err = rd_kafka_list_groups(consumer->c_ptr(), snapshot.group.c_str(), &raw, static_cast<int>(timeout_.count()));
+    std::unique_ptr<const rd_kafka_group_list, group_list_deleter> list(raw);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::string(rd_kafka_err2str(err));
+    if (!list || list->group_cnt != 1) return "no result for the group";
+    const auto& info = list->groups[0];
+    if (info.err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::string(rd_kafka_err2str(info.err));
     snapshot.described = true;
-    snapshot.state = text(rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(groups[0])));
+    snapshot.state = text(info.state);
     snapshot.members.clear();
-    for (std::size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(groups[0]); ++i) {
-        const auto* member = rd_kafka_ConsumerGroupDescription_member(groups[0], i);
-        pipeline::group_member m{text(rd_kafka_MemberDescription_consumer_id(member)),
-                                 text(rd_kafka_MemberDescription_client_id(member)),
-                                 text(rd_kafka_MemberDescription_host(member)), {}};
-        const auto* assignment = rd_kafka_MemberDescription_assignment(member);
-        const auto* list = assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
-        for (int j = 0; list && j < list->cnt; ++j)
-            if (list->elems[j].topic && topic == list->elems[j].topic) m.partitions.push_back(list->elems[j].partition);
+    for (int i = 0; i < info.member_cnt; ++i) {
+        const auto& member = info.members[i];
+        pipeline::group_member m{text(member.member_id), text(member.client_id), text(member.client_host), {}};
+        if (auto partitions = assigned_partitions(member.member_assignment,
+                                                  static_cast<std::size_t>(std::max(0, member.member_assignment_size)), topic))
+            m.partitions = std::move(*partitions);
         snapshot.members.push_back(std::move(m));
     }
     return std::nullopt;

@@ -1,15 +1,21 @@
-// Reads consumer groups through the Admin API on one client handle: committed offsets
-// (ListConsumerGroupOffsets) and members with their assignment (DescribeConsumerGroups). The
-// calls block up to a timeout, so they belong on the observer thread.
+// Reads consumer groups the way consumers themselves do, not through the Admin API: committed
+// offsets with OffsetFetch on a consumer handle of the group's own (never subscribed, so never
+// a member), and members with their assignments through DescribeGroups. librdkafka's
+// coordinator-targeted Admin requests (ListConsumerGroupOffsets, DescribeConsumerGroups) can
+// abort the whole process when the coordinator's broker dies mid-request ("eonce->refcnt > 0"
+// in 2.0.2, still open upstream as of librdkafka PR #5397); a monitor must survive exactly that.
+// The calls block up to a timeout, so they belong on the observer thread.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
 
 #include "pipeline/pipeline_events.hpp"
 
@@ -17,8 +23,13 @@ namespace orderstream::kafka {
 
 class group_reader {
 public:
-    // `client` is borrowed and must outlive the reader.
-    group_reader(rd_kafka_t* client, std::chrono::milliseconds timeout);
+    // Makes a consumer handle with group.id `group` that never subscribes; nullptr and `error`
+    // on failure.
+    using client_factory =
+        std::function<std::unique_ptr<RdKafka::KafkaConsumer>(const std::string& group, std::string& error)>;
+
+    group_reader(client_factory make_client, std::chrono::milliseconds timeout);
+    ~group_reader();
 
     // The group's committed offsets of `partitions` of `topic` (-1 where none); an error
     // message on failure.
@@ -28,31 +39,16 @@ public:
     // Fills `snapshot` (state, members, partitions of `topic` each holds) and sets described;
     // an error message when the cluster does not answer (e.g. the embedded mock cluster).
     std::optional<std::string> describe(const std::string& topic, pipeline::group_snapshot& snapshot);
+    // Drops the group's handle, so the next request makes a new one with a fresh view of the
+    // cluster.
+    void forget(const std::string& group);
 
 private:
-    struct queue_deleter {
-        void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
-    };
-    struct event_deleter {
-        void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
-    };
-    using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
-    struct options_deleter {
-        void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
-    };
-    using options_ptr = std::unique_ptr<rd_kafka_AdminOptions_t, options_deleter>;
+    RdKafka::KafkaConsumer* client(const std::string& group, std::string& error);
 
-    using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
-
-    options_ptr options(rd_kafka_admin_op_t op) const;
-    // A queue for one request: an answer that comes after its timeout can never be taken for
-    // the next request's.
-    queue_ptr new_queue() const { return queue_ptr(rd_kafka_queue_new(client_)); }
-    // The request's result, or nullptr after the timeout.
-    event_ptr wait(rd_kafka_queue_t* queue) const;
-
-    rd_kafka_t* client_;
+    client_factory make_client_;
     std::chrono::milliseconds timeout_;
+    std::map<std::string, std::unique_ptr<RdKafka::KafkaConsumer>> clients_;
 };
 
 }  // namespace orderstream::kafka

@@ -99,8 +99,11 @@ public:
         : options_(options), stop_(stop), report_(report), logger_(log::get("kafka")) {}
 
     bool open(std::string& error) {
-        consumer_ = make_consumer("orderstream-observer", error);
-        return consumer_ && open_admin(error);
+        consumer_ = make_consumer("orderstream-observer", "orderstream-observer", error);
+        groups_.emplace([this](const std::string& group, std::string& failure) {
+            return make_consumer("orderstream-observer-" + group, group, failure);
+        }, std::chrono::milliseconds(request_timeout_ms));
+        return consumer_ != nullptr;
     }
 
     void run() {
@@ -132,35 +135,22 @@ public:
         }
         consumer_->close();
         groups_.reset();
-        if (admin_) admin_->close();
     }
 
 private:
-    std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const std::string& client_id, std::string& error) {
+    // Never subscribes, so never joins `group`: the observer assigns partitions itself, and a
+    // handle of a watched group only reads that group's commits.
+    std::unique_ptr<RdKafka::KafkaConsumer> make_consumer(const std::string& client_id, const std::string& group,
+                                                          std::string& error) {
         auto conf = make_client_conf(options_.kafka, client_kind::consumer,
                                      {{"enable.auto.commit", "false"},
                                       {"enable.partition.eof", "false"},
                                       {"client.id", client_id},
                                       {"allow.auto.create.topics", "false"},
-                                      // The C++ consumer needs a group.id even when it only
-                                      // assigns partitions and never commits.
-                                      {"group.id", "orderstream-observer"}},
+                                      {"group.id", group}},
                                      error);
         if (!conf || !set_callback(*conf, "event_cb", &events, error)) return nullptr;
         return std::unique_ptr<RdKafka::KafkaConsumer>(RdKafka::KafkaConsumer::create(conf.get(), error));
-    }
-
-    // The group requests go through a consumer handle of their own that never subscribes. Not a
-    // producer's: librdkafka 2.0.2 dereferences the handle's consumer group when an answer says
-    // NOT_COORDINATOR (a broker just died), and a producer has none (a crash). It is made anew
-    // when a group cannot be read several times in a row, since its coordinator cache can keep
-    // pointing at a broker that is gone.
-    bool open_admin(std::string& error) {
-        groups_.reset();
-        admin_ = make_consumer("orderstream-observer-groups", error);
-        if (!admin_) return false;
-        groups_.emplace(admin_->c_ptr(), std::chrono::milliseconds(request_timeout_ms));
-        return true;
     }
 
     std::optional<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic, std::int32_t partition) {
@@ -259,8 +249,6 @@ private:
     // Commits are read only when the records are flowing and no earlier snapshot waits.
     void read_groups() {
         if (!records_started_ || held_groups_) return;
-        std::string error;
-        if (!groups_ && !open_admin(error)) return;
         std::vector<pipeline::group_snapshot> snapshots;
         bool describe = options_.describe_groups && clock::now() >= next_describe_;
         for (const auto& group : options_.groups) {
@@ -288,13 +276,9 @@ private:
             }
             snapshots.push_back(std::move(snapshot));
         }
-        if (std::any_of(failures_.begin(), failures_.end(), [](const auto& f) { return f.second >= 3; })) {
-            if (open_admin(error))
-                for (auto& f : failures_) f.second = std::min(f.second, 1);
-            else
-                logger_->warn("cannot make a new client for group requests: {}", error);
-            if (!groups_) return;
-        }
+        // A handle that keeps failing may hold a stale view of the cluster: start afresh.
+        for (auto& [group, failures] : failures_)
+            if (failures >= 3 && failures % 3 == 0) groups_->forget(group);
         // Every record written before these commits is below these marks.
         required_.clear();
         for (const auto& [partition, next] : records_next_) {
@@ -352,8 +336,8 @@ private:
     const std::atomic<bool>& stop_;
     pipeline_observer::sink& report_;
     std::shared_ptr<spdlog::logger> logger_;
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer_, admin_;
-    std::optional<group_reader> groups_;  // declared after admin_: destroyed before it
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+    std::optional<group_reader> groups_;
     std::map<std::string, int> failures_;  // failed reads in a row, by group
 
     std::set<std::pair<std::string, std::int32_t>> assigned_;  // topic, partition

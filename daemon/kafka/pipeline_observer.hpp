@@ -29,8 +29,9 @@ struct observer_options {
     // daemon never waits for Kafka before serving.
     bool create_topics = false;
     std::size_t replay_orders = 50000;  // orders read back at start, across partitions
-    // Read members through DescribeConsumerGroups. Off for the embedded mock cluster: it does
-    // not answer it, and librdkafka 2.0.2's admin requests after that refusal never complete.
+    // Read members through DescribeGroups. Off for the embedded mock cluster: it does not
+    // answer it, and the members it would name are heap addresses; members then come from
+    // the processing records.
     bool describe_groups = true;
 };
 
