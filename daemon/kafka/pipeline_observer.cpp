@@ -229,16 +229,19 @@ private:
             logger_->info("observer: replaying orders, and every processing record (the oldest replayed order is unknown)");
             return;
         }
-        for (auto partition : acks_partitions_)
+        // The ends are read before the times: a record written between the two queries is
+        // past the end read first, so starting there never skips it.
+        std::map<std::int32_t, std::int64_t> ends;
+        for (auto partition : acks_partitions_) {
+            auto marks = watermarks(acks_topic, partition);
+            if (!marks) return;
+            ends[partition] = marks->second;
             wanted.parts.push_back(RdKafka::TopicPartition::create(acks_topic, partition, oldest - record_margin_ms));
+        }
         if (consumer_->offsetsForTimes(wanted.parts, request_timeout_ms) != RdKafka::ERR_NO_ERROR) return;
         for (auto* part : wanted.parts) {
             if (part->err() != RdKafka::ERR_NO_ERROR) return;
-            if (part->offset() < 0) {  // nothing written since then: start at the end
-                auto marks = watermarks(acks_topic, part->partition());
-                if (!marks) return;
-                part->set_offset(marks->second);
-            }
+            if (part->offset() < 0) part->set_offset(ends[part->partition()]);  // nothing written since then
         }
         assign(wanted);
         records_started_ = true;
