@@ -14,6 +14,7 @@
 #include "kafka/consumer_command.hpp"
 #include "kafka/producer_command.hpp"
 #include "log/logger.hpp"
+#include "supervision/reaper.hpp"
 
 namespace {
 using namespace orderstream;
@@ -78,6 +79,9 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Not a user command: the daemon runs each child under it (see supervision/reaper.hpp).
+    if (argc > 1 && std::string_view(argv[1]) == supervision::reap_command) return supervision::reaper_main(argc - 2, argv + 2);
+
     CLI::App app{"orderstream: run and watch an e-commerce order pipeline on Apache Kafka"};
     app.set_version_flag("--version", version_text());
     app.require_subcommand(1);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <system_error>
 
 #include <boost/asio/read.hpp>
@@ -19,6 +20,9 @@
 #include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
 #include <boost/process/search_path.hpp>
+
+#include "supervision/process_tree.hpp"
+#include "supervision/reaper.hpp"
 
 namespace orderstream::supervision {
 namespace bp = boost::process;
@@ -33,7 +37,7 @@ struct child_setup : bp::extend::handler {
     void on_exec_setup(Executor&) const {
         // Own process group: stopping the child reaches the children it started too.
         ::setpgid(0, 0);
-        // No child outlives the daemon, even when the daemon is killed with SIGKILL.
+        // Until the reaper sets its own: killed with the daemon.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(127);  // the daemon died before prctl took effect
         // Undo what the daemon changed for itself.
@@ -46,8 +50,14 @@ struct child_setup : bp::extend::handler {
     }
 };
 
+// The command's path; checked here, since the reaper's own failure to run it would only show
+// as an exit code.
 std::string resolve(const std::string& command) {
-    if (command.find('/') != std::string::npos) return command;
+    if (command.find('/') != std::string::npos) {
+        if (::access(command.c_str(), X_OK) != 0)
+            throw std::system_error(errno, std::generic_category(), "cannot run \"" + command + "\"");
+        return command;
+    }
     auto found = bp::search_path(command);
     if (found.empty()) throw std::system_error(ENOENT, std::generic_category(), "\"" + command + "\" not found in PATH");
     return found.string();
@@ -87,12 +97,18 @@ std::shared_ptr<child_process> child_process::spawn(boost::asio::io_context& io,
     for (const auto& [key, value] : request.environment) environment[key] = value;
 
     std::error_code error;
-    bp::child child(bp::exe = resolve(request.command), bp::args = request.args,
+    // Under the reaper, which keeps every descendant in its tree and kills them all if the
+    // daemon dies.
+    const auto command = resolve(request.command);
+    const bool reaped = !request.reaper.empty();
+    bp::child child(bp::exe = reaped ? request.reaper : command,
+                    bp::args = reaped ? reaper_arguments(command, request.args) : request.args,
                     bp::std_in < bp::null, bp::std_out > self->stdout_.pipe,
                     bp::std_err > self->stderr_.pipe, bp::env = environment,
                     child_setup{{}, ::getpid()}, error);
     if (error) throw std::system_error(error, "cannot start \"" + request.command + "\"");
     self->pid_ = child.id();
+    self->reaped_ = reaped;
     child.detach();  // we reap it ourselves, through the pidfd
 
     // glibc 2.36's <sys/pidfd.h> lacks extern "C", so call the system call directly.
@@ -113,7 +129,22 @@ std::shared_ptr<child_process> child_process::spawn(boost::asio::io_context& io,
 
 void child_process::signal(int signal_number) {
     if (exited_ || pid_ <= 0) return;
-    if (::kill(-pid_, signal_number) != 0) ::kill(pid_, signal_number);
+    // The reaper is left out: once its command has exited, it reaps it, stops what is left and
+    // exits the same way. Killed with them, it would leave their zombies to init.
+    signal_tree(pid_, signal_number, !reaped_);
+}
+
+void child_process::kill_all() {
+    if (exited_ || pid_ <= 0) return;
+    signal_tree(pid_, SIGKILL, true);
+}
+
+pid_t child_process::command_pid() const {
+    if (!reaped_ || command_pid_ > 0 || exited_ || pid_ <= 0) return command_pid_ > 0 ? command_pid_ : pid_;
+    std::ifstream children("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children");
+    pid_t first = 0;
+    if (children >> first && first > 0) command_pid_ = first;  // the reaper's first child is the command
+    return command_pid_ > 0 ? command_pid_ : pid_;
 }
 
 void child_process::detach_handlers() {

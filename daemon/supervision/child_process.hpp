@@ -25,6 +25,8 @@ struct spawn_request {
     std::vector<std::string> args;
     std::vector<std::pair<std::string, std::string>> environment;  // added to the daemon's own
     std::size_t max_line_bytes = 16 * 1024;
+    // The orderstream binary, whose `reap` mode the command runs under; run directly if empty.
+    std::string reaper;
 };
 
 // Stays alive (through shared_from_this in its pending reads) until both pipes reached end of
@@ -41,10 +43,17 @@ public:
                                                 line_handler on_line, exit_handler on_exit);
     ~child_process();
 
+    // The reaper's pid: the process the daemon waits for and signals.
     pid_t pid() const { return pid_; }
+    // The command's own pid (what `ps` and the consumer's label show); the reaper's until the
+    // reaper has started it.
+    pid_t command_pid() const;
     bool exited() const { return exited_; }
-    // Signals the child's whole process group, so its own children get it too.
+    // Signals the child's whole process group and every process below it, so its own children
+    // get it too, even those that left the group.
     void signal(int signal_number);
+    // SIGKILL to everything, the reaper included (one that did not exit after its command).
+    void kill_all();
     // Stops delivering lines and the exit (the owner is going away).
     void detach_handlers();
 
@@ -68,6 +77,8 @@ private:
     output_pipe stderr_;
     boost::asio::posix::stream_descriptor pidfd_;
     pid_t pid_ = -1;
+    bool reaped_ = false;  // runs under the reaper
+    mutable pid_t command_pid_ = 0;
     bool exited_ = false;
     line_handler on_line_;
     exit_handler on_exit_;

@@ -34,12 +34,12 @@ supervised_process::~supervised_process() {
     if (child_) {
         // The supervisor stops every child before it goes; this only guards against leaks.
         child_->detach_handlers();
-        child_->signal(SIGKILL);
+        child_->kill_all();
     }
 }
 
 std::optional<pid_t> supervised_process::pid() const {
-    if (child_ && !child_->exited()) return child_->pid();
+    if (child_ && !child_->exited()) return child_->command_pid();
     return std::nullopt;
 }
 
@@ -81,6 +81,7 @@ void supervised_process::stop(std::chrono::milliseconds grace) {
             change_state(process_state::stopping);
             stable_timer_.cancel();
             child_->signal(SIGTERM);
+            kill_sent_ = false;
             schedule(kill_timer_, grace, &supervised_process::on_grace_elapsed);
             return;
         case process_state::backoff:
@@ -162,11 +163,15 @@ void supervised_process::on_backoff_elapsed() {
 }
 
 void supervised_process::on_grace_elapsed() {
-    if (state_ == process_state::stopping && child_) {
-        log::get("supervisor")->warn("{} did not stop within its grace period; sending SIGKILL",
-                                        config_.name);
-        child_->signal(SIGKILL);
+    if (state_ != process_state::stopping || !child_) return;
+    if (kill_sent_) {  // the reaper outlived its command: it goes too
+        child_->kill_all();
+        return;
     }
+    log::get("supervisor")->warn("{} did not stop within its grace period; sending SIGKILL", config_.name);
+    child_->signal(SIGKILL);
+    kill_sent_ = true;
+    schedule(kill_timer_, std::chrono::seconds(1), &supervised_process::on_grace_elapsed);
 }
 
 void supervised_process::change_state(process_state next) {

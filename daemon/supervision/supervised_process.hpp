@@ -68,6 +68,7 @@ private:
     int spawns_ = 0;
     int restarts_ = 0;
     bool start_after_stop_ = false;
+    bool kill_sent_ = false;  // SIGKILL sent in this stop
     std::optional<std::string> last_exit_;
     boost::asio::steady_timer stable_timer_;
     boost::asio::steady_timer backoff_timer_;

@@ -17,6 +17,7 @@ supervisor::supervisor(boost::asio::io_context& io,
         spawn_request request;
         request.command = process.command.empty() ? options_.self_executable : process.command;
         request.args = process.args;
+        request.reaper = options_.self_executable;
         request.environment = options_.child_environment;
         request.max_line_bytes = options_.max_line_bytes;
         auto on_line = [&store, index = *terminal](std::string_view line) {

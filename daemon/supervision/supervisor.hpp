@@ -19,7 +19,9 @@
 namespace orderstream::supervision {
 
 struct supervisor_options {
-    std::string self_executable;  // runs processes whose command is empty
+    // The orderstream binary: runs processes whose command is empty, and the reaper every child
+    // runs under (none when empty).
+    std::string self_executable;
     std::vector<std::pair<std::string, std::string>> child_environment;
     std::size_t max_line_bytes = 16 * 1024;
     std::chrono::milliseconds stop_grace{10000};

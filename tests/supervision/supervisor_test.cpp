@@ -45,6 +45,7 @@ struct fixture {
     static supervision::supervisor_options options(double grace_seconds) {
         supervision::supervisor_options options;
         options.stop_grace = std::chrono::milliseconds(static_cast<int>(grace_seconds * 1000));
+        options.self_executable = ORDERSTREAM_BINARY;  // children run under its reaper, as in the daemon
         return options;
     }
 
