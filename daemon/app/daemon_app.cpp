@@ -100,7 +100,7 @@ std::string join_properties(const std::vector<std::pair<std::string, std::string
 
 }  // namespace
 
-int run_daemon(const config::daemon_config& config) {
+int run_daemon(const config::daemon_config& config, std::function<config::daemon_config()> reload_config) {
     auto logger = log::get("main");
     boost::asio::io_context io;
 
@@ -214,6 +214,30 @@ int run_daemon(const config::daemon_config& config) {
         notifier.update(running_count() == supervisor.processes().size());
         hub.set_processes(http::processes_json(supervisor));
     });
+    supervisor.on_list_change([&] {
+        notifier.update(running_count() == supervisor.processes().size());
+        hub.set_processes(http::processes_json(supervisor));
+    });
+
+    // Like supervisord's `update`: only [[processes]] is applied; the other sections (listen
+    // address, Kafka, capture) take effect at the next start, and the watched consumer groups
+    // stay those of the start.
+    std::function<supervision::update_result()> reload;
+    if (reload_config)
+        reload = [&] {
+            auto fresh = reload_config();
+            auto changes = supervisor.update(fresh.processes);
+            auto names = [](const std::vector<std::string>& list) {
+                std::string text;
+                for (const auto& name : list) text += (text.empty() ? "" : ", ") + name;
+                return text.empty() ? std::string("none") : text;
+            };
+            logger->info("config reloaded: added {}; removed {}; changed {}; {} unchanged (other sections apply at "
+                         "the next start)",
+                         names(changes.added), names(changes.removed), names(changes.changed), changes.unchanged.size());
+            return changes;
+        };
+    router.set_reloader(reload);
     notifier.start();
 
     ::signal(SIGPIPE, SIG_IGN);
@@ -224,7 +248,18 @@ int run_daemon(const config::daemon_config& config) {
         [&](const boost::system::error_code& ec, int number) {
             if (ec) return;
             if (number == SIGHUP) {
-                logger->warn("received SIGHUP: reloading the config is not supported yet; going on as configured");
+                if (!reload) {
+                    logger->warn("received SIGHUP: the daemon was started without a config file; nothing to reload");
+                } else if (stopping) {
+                    logger->warn("received SIGHUP while shutting down; not reloading");
+                } else {
+                    logger->info("received SIGHUP: reloading the config");
+                    try {
+                        reload();
+                    } catch (const std::exception& error) {
+                        logger->error("the config was not reloaded: {}; running as before", error.what());
+                    }
+                }
             } else if (!stopping) {
                 stopping = true;
                 notifier.stopping();

@@ -161,12 +161,18 @@ int main(int argc, char** argv) {
     if (*run) {
         try {
             log::configure(log_level);
-            auto config = config_path.empty() ? config::daemon_config{} : config::load_config_file(config_path);
-            if (!listen.empty()) config::parse_listen(listen, "--listen", config.http);
-            if (!bootstrap_servers.empty()) config.kafka.bootstrap_servers = bootstrap_servers;
-            if (!web_root.empty()) config.http.web_root = web_root;
-            config::finalize(config);
-            return app::run_daemon(config);
+            // The file, then the command line's settings over it; again at each reload.
+            auto load = [&] {
+                auto config = config_path.empty() ? config::daemon_config{} : config::load_config_file(config_path);
+                if (!listen.empty()) config::parse_listen(listen, "--listen", config.http);
+                if (!bootstrap_servers.empty()) config.kafka.bootstrap_servers = bootstrap_servers;
+                if (!web_root.empty()) config.http.web_root = web_root;
+                config::finalize(config);
+                return config;
+            };
+            std::function<config::daemon_config()> reload;
+            if (!config_path.empty()) reload = load;
+            return app::run_daemon(load(), reload);
         } catch (const config::config_error& e) {
             std::cerr << "orderstream: bad configuration: " << e.what() << "\n";
             return 2;

@@ -6,7 +6,8 @@
 
 namespace orderstream::capture {
 
-output_store::output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines) {
+output_store::output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines)
+    : ring_lines_(ring_lines) {
     terminals_.reserve(terminal_names.size());
     for (const auto& name : terminal_names) terminals_.push_back({name, ring_buffer(ring_lines), 0, 0});
     std::random_device random;
@@ -19,6 +20,12 @@ std::optional<std::size_t> output_store::find(std::string_view terminal_name) co
     for (std::size_t i = 0; i < terminals_.size(); ++i)
         if (terminals_[i].name == terminal_name) return i;
     return std::nullopt;
+}
+
+std::size_t output_store::find_or_add(const std::string& terminal_name) {
+    if (auto found = find(terminal_name)) return *found;
+    terminals_.push_back({terminal_name, ring_buffer(ring_lines_), 0, 0});
+    return terminals_.size() - 1;
 }
 
 void output_store::append(std::size_t index, std::string_view line) {

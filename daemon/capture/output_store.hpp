@@ -26,6 +26,9 @@ public:
     output_store(const std::vector<std::string>& terminal_names, std::size_t ring_lines);
 
     std::optional<std::size_t> find(std::string_view terminal_name) const;
+    // The terminal's index, added if new (a reloaded config named it). Terminals are never
+    // removed, so indexes stay valid and a removed process's output stays readable.
+    std::size_t find_or_add(const std::string& terminal_name);
     void append(std::size_t terminal, std::string_view line);
     void clear(std::size_t terminal);
     void clear_all();
@@ -43,6 +46,7 @@ private:
     const char (&now_hms())[9];
 
     std::vector<terminal> terminals_;
+    std::size_t ring_lines_;
     std::function<void()> listener_;
     std::uint64_t last_seq_ = 0;
     std::string instance_;

@@ -26,6 +26,17 @@ struct process_config {
     restart_policy restart;
 };
 
+inline bool operator==(const restart_policy& a, const restart_policy& b) {
+    return a.autorestart == b.autorestart && a.backoff_initial_seconds == b.backoff_initial_seconds &&
+           a.backoff_max_seconds == b.backoff_max_seconds && a.stable_seconds == b.stable_seconds &&
+           a.max_quick_failures == b.max_quick_failures;
+}
+inline bool operator==(const process_config& a, const process_config& b) {
+    return a.name == b.name && a.terminal == b.terminal && a.command == b.command && a.args == b.args &&
+           a.restart == b.restart;
+}
+inline bool operator!=(const process_config& a, const process_config& b) { return !(a == b); }
+
 struct http_config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;

@@ -134,6 +134,10 @@ response router::route(const request& req) {
             if (req.method() != verb::get) return method_not_allowed("GET", version);
             return error_response(status::not_found, "the push stream is not available", version);
         }
+        if (segments.size() == 2 && segments[1] == "reload") {
+            if (req.method() != verb::post) return method_not_allowed("POST", version);
+            return reload();
+        }
         if (segments.size() == 2 && segments[1] == "processes") {
             if (!is_read(req.method())) return method_not_allowed("GET", version);
             return processes();
@@ -259,6 +263,23 @@ response router::process_action(std::string_view name, std::string_view action) 
                                         {"state", supervision::to_string(process->state())}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                          11);
+}
+
+response router::reload() {
+    if (!reloader_) return error_response(status::conflict, "the daemon was started without a config file: nothing to reload");
+    if (supervisor_.shutting_down()) return error_response(status::conflict, "the daemon is shutting down; nothing can be started");
+    try {
+        const auto changes = reloader_();
+        return json_response(nlohmann::json{{"added", changes.added},
+                                            {"removed", changes.removed},
+                                            {"changed", changes.changed},
+                                            {"unchanged", changes.unchanged}}
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                             11);
+    } catch (const std::exception& error) {
+        return error_response(status::unprocessable_entity,
+                              std::string("the config was not reloaded: ") + error.what() + "; the daemon runs as before");
+    }
 }
 
 response router::broker_action(std::string_view broker, std::string_view action, unsigned version) {

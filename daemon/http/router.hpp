@@ -58,6 +58,11 @@ public:
     // nullopt. Unset (an external cluster): the broker endpoints answer 409.
     using broker_switch = std::function<std::optional<std::string>(int broker, bool up)>;
     void set_broker_switch(broker_switch control) { broker_switch_ = std::move(control); }
+    // Reads the config file again and applies its processes (POST /api/reload): what changed,
+    // or a std::exception whose message says why nothing changed. Unset: the daemon has no
+    // config file, and the endpoint answers 409.
+    using reloader = std::function<supervision::update_result()>;
+    void set_reloader(reloader reload) { reloader_ = std::move(reload); }
     stream_hub* hub() const { return hub_; }
     // Counts a response the session sent without the router (431, 413, 503, 400).
     void record(unsigned status) { ++responses_by_status_[status]; }
@@ -73,6 +78,7 @@ private:
     response pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const;
     std::vector<local_process> local_processes() const;
     response readiness() const;
+    response reload();
 
     capture::output_store& store_;
     supervision::supervisor& supervisor_;
@@ -84,6 +90,7 @@ private:
     stream_hub* hub_ = nullptr;
     const pipeline::pipeline_state* pipeline_ = nullptr;
     broker_switch broker_switch_;
+    reloader reloader_;
     std::string hostname_;  // to tell this host's group members from others'
     // The whole-ring /api/outputs answer (plain and with ANSI codes), rebuilt only when a line
     // was added or a terminal cleared: pollers ask far more often than the rings change.

@@ -49,6 +49,7 @@ void sse_session::do_write() {
     out_.clear();
     const auto& store = hub_.store();
     const auto& terminals = store.terminals();
+    clears_seen_.resize(terminals.size(), 0);  // terminals added by a reload
     for (std::size_t i = 0; i < terminals.size(); ++i) {
         if (terminals[i].clears == clears_seen_[i]) continue;
         clears_seen_[i] = terminals[i].clears;

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +29,11 @@ struct supervisor_options {
     std::chrono::milliseconds stop_grace{10000};
 };
 
+// What a reload changed, by process name.
+struct update_result {
+    std::vector<std::string> added, removed, changed, unchanged;
+};
+
 class supervisor {
 public:
     using state_listener = supervised_process::state_listener;
@@ -41,22 +48,37 @@ public:
     void stop_all(std::function<void()> on_stopped);
     bool shutting_down() const { return shutting_down_; }
 
+    // Applies a reloaded list of processes, as supervisord's `update` does: added ones start,
+    // removed ones stop and go, changed ones stop and start again with their new settings, and
+    // unchanged ones are not touched (same pid). New terminals are added to the store.
+    update_result update(const std::vector<config::process_config>& processes);
+
     supervised_process* find(std::string_view name);
     const std::vector<std::unique_ptr<supervised_process>>& processes() const { return processes_; }
     std::chrono::milliseconds stop_grace() const { return options_.stop_grace; }
     // Called after every state change of any process (besides the supervisor's own logging).
     void on_state_change(state_listener listener) { listener_ = std::move(listener); }
+    // Called when a reload added, removed or replaced a process.
+    void on_list_change(std::function<void()> listener) { list_listener_ = std::move(listener); }
 
 private:
+    std::unique_ptr<supervised_process> make_process(const config::process_config& process);
     void state_changed(const supervised_process& process, process_state from);
+    // Replaces (or drops) a retiring process once it is at rest.
+    void retire(const std::string& name);
     void check_all_stopped();
 
     boost::asio::io_context& io_;
+    capture::output_store& store_;
     supervisor_options options_;
     std::vector<std::unique_ptr<supervised_process>> processes_;
     state_listener listener_;
+    std::function<void()> list_listener_;
     std::function<void()> on_stopped_;
     bool shutting_down_ = false;
+    // Processes stopping because a reload removed them (nullopt) or changed them (their new
+    // settings), by name.
+    std::map<std::string, std::optional<config::process_config>> retiring_;
 };
 
 }  // namespace orderstream::supervision

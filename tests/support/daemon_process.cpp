@@ -54,7 +54,7 @@ bool process_alive(pid_t pid) {
 }
 
 daemon_process::daemon_process(const std::string& config_toml, std::vector<std::string> extra_args) {
-    auto config = dir_.path() / "orderstream.toml";
+    auto config = config_path();
     std::ofstream(config) << config_toml;
     auto log_path = dir_.path() / "daemon.log";
 

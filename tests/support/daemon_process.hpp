@@ -32,6 +32,8 @@ public:
     ~daemon_process();
 
     unsigned short port() const { return port_; }
+    // The config file it was started with (a test may rewrite it and ask for a reload).
+    std::filesystem::path config_path() const { return dir_.path() / "orderstream.toml"; }
     pid_t pid() const { return pid_; }
     std::string log() const;
     // SIGTERM and wait; returns the exit status (raw wait status), or -1 on timeout.
