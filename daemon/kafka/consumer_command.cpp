@@ -1,6 +1,7 @@
-// The consume loop. A record that cannot be dead-lettered pauses its partition and is read
-// again after a backoff, because storing an offset past it would lose it. With processing
-// records on, offsets are stored from the record log's delivery reports, in order.
+// The consume loop. A dead letter pauses only its own partition until its delivery report
+// comes: written, the partition goes on after it; refused, it is read again after a backoff,
+// because storing an offset past it would lose it. With processing records on, offsets are
+// stored from the record log's delivery reports, in order.
 #include "kafka/consumer_command.hpp"
 
 #include <unistd.h>
@@ -54,6 +55,7 @@ public:
     void run() {
         while (!stop_.load()) {
             resume_due_partitions();
+            take_dead_letter_outcomes(std::chrono::milliseconds(0));
             if (records_) {
                 records_->poll();
                 if (auto fatal = records_->fatal()) {
@@ -69,8 +71,8 @@ public:
                     continue;
                 }
             }
-            std::unique_ptr<RdKafka::Message> msg(
-                consumer_.consume(records_ ? consume_timeout_batch_ms : consume_timeout_ms));
+            const bool short_wait = records_ || writer_.in_flight() > 0;
+            std::unique_ptr<RdKafka::Message> msg(consumer_.consume(short_wait ? consume_timeout_batch_ms : consume_timeout_ms));
             switch (msg->err()) {
                 case RdKafka::ERR_NO_ERROR:
                     handle(*msg);
@@ -84,6 +86,16 @@ public:
                     break;
             }
         }
+    }
+
+    // After the loop: waits up to `timeout` for the dead letters on their way, so the offsets
+    // of those written are stored before the final commit.
+    void finish_dead_letters(std::chrono::milliseconds timeout) {
+        const auto deadline = clock::now() + timeout;
+        while (writer_.in_flight() > 0 && clock::now() < deadline) take_dead_letter_outcomes(std::chrono::milliseconds(100));
+        if (writer_.in_flight() > 0)
+            out_ << tag_ << " " << writer_.in_flight()
+                 << " dead letters not acknowledged before stopping; their records are read again by the group" << std::endl;
     }
 
     bool failed() const { return failed_; }
@@ -100,8 +112,9 @@ public:
 
 private:
     void handle(const RdKafka::Message& msg) {
-        // Records fetched before the pause took effect: they are read again after the retry.
-        if (retries_.count(msg.partition())) return;
+        // Records fetched before the pause took effect: they are read again after the dead
+        // letter ahead of them is written (or retried).
+        if (retries_.count(msg.partition()) || in_flight_.count(msg.partition())) return;
 
         out_ << "Message #" << ++received_ << " received from partition " << msg.partition()
              << " at offset " << msg.offset() << std::endl;
@@ -127,27 +140,38 @@ private:
         const std::string_view reason = orders::to_string(decoded.reason);
         out_ << tag_ << " dead letter at partition " << msg.partition() << " offset "
              << msg.offset() << ": " << reason << ": " << decoded.detail << std::endl;
-        const auto failure = writer_.write(msg,
-                                           {{"dlq.reason", std::string(reason)},
-                                            {"dlq.detail", decoded.detail},
-                                            {"dlq.group", options_.group_id},
-                                            {"dlq.topic", msg.topic_name()},
-                                            {"dlq.partition", std::to_string(msg.partition())},
-                                            {"dlq.offset", std::to_string(msg.offset())}},
-                                           stop_);
-        if (!failure) {
+        const auto failure = writer_.send(msg, {{"dlq.reason", std::string(reason)},
+                                                {"dlq.detail", decoded.detail},
+                                                {"dlq.group", options_.group_id},
+                                                {"dlq.topic", msg.topic_name()},
+                                                {"dlq.partition", std::to_string(msg.partition())},
+                                                {"dlq.offset", std::to_string(msg.offset())}});
+        if (failure) {
+            schedule_retry(position, *failure);
+            return;
+        }
+        // Nothing after it in this partition is handled until its delivery report comes.
+        in_flight_[msg.partition()] = msg.offset();
+        pause(msg.partition());
+    }
+
+    void take_dead_letter_outcomes(std::chrono::milliseconds wait) {
+        outcomes_.clear();
+        writer_.poll(outcomes_, wait);
+        for (const auto& outcome : outcomes_) {
+            in_flight_.erase(outcome.partition);
+            const record_position position{outcome.partition, outcome.offset};
+            if (outcome.failure) {
+                if (!stop_.load()) schedule_retry(position, *outcome.failure);
+                continue;  // not stored: read again after the backoff, or by the group's next member
+            }
             ++dead_letters_;
-            backoff_.erase(msg.partition());
+            backoff_.erase(outcome.partition);
             handled(position);
-            return;
+            out_ << tag_ << " dead letter from partition " << outcome.partition << " offset " << outcome.offset
+                 << " written to " << options_.dead_letter_topic << std::endl;
+            if (!stop_.load()) resume_at(outcome.partition, outcome.offset + 1);
         }
-        if (stop_.load()) {
-            // Not stored: the next member of the group reads this record again.
-            out_ << tag_ << " dead letter at partition " << msg.partition() << " offset "
-                 << msg.offset() << " not written before stopping: " << *failure << std::endl;
-            return;
-        }
-        schedule_retry(msg, *failure);
     }
 
     // A record handled without a processing record of its own: its offset follows the batches
@@ -172,25 +196,41 @@ private:
         }
     }
 
-    // Stops fetching the partition and rewinds it to the failed record, so nothing after it
-    // is processed (and its offset stored) before the dead letter is written.
-    void schedule_retry(const RdKafka::Message& msg, const std::string& failure) {
-        auto& backoff = backoff_[msg.partition()];
+    // Keeps the partition paused and rewinds it to the failed record after a backoff, so
+    // nothing after it is processed (and its offset stored) before the dead letter is written.
+    void schedule_retry(record_position position, const std::string& failure) {
+        auto& backoff = backoff_[position.partition];
         backoff = backoff.count() == 0 ? options_.retry_backoff
                                        : std::min(backoff * 2, options_.retry_backoff_max);
-        out_ << tag_ << " could not dead-letter partition " << msg.partition() << " offset "
-             << msg.offset() << ": " << failure << "; retrying in " << backoff.count() << " ms"
+        out_ << tag_ << " could not dead-letter partition " << position.partition << " offset "
+             << position.offset << ": " << failure << "; retrying in " << backoff.count() << " ms"
              << std::endl;
-        retries_[msg.partition()] = {msg.offset(), clock::now() + backoff};
+        retries_[position.partition] = {position.offset, clock::now() + backoff};
+        pause(position.partition);
+    }
 
-        std::unique_ptr<RdKafka::TopicPartition> tp(
-            RdKafka::TopicPartition::create(msg.topic_name(), msg.partition(), msg.offset()));
+    void pause(std::int32_t partition) {
+        std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(options_.topic, partition));
         std::vector<RdKafka::TopicPartition*> list{tp.get()};
         RdKafka::ErrorCode err = consumer_.pause(list);
         if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
+        if (err != RdKafka::ERR_NO_ERROR)
+            out_ << "Could not pause partition " << partition << ": " << RdKafka::err2str(err) << std::endl;
+    }
+
+    void resume_at(std::int32_t partition, std::int64_t offset) {
+        std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(options_.topic, partition, offset));
+        // Seek first: the fetch position may have run ahead before the pause. Both are
+        // asynchronous and applied in this order.
+        RdKafka::ErrorCode err = consumer_.seek(*tp, 0);
+        std::vector<RdKafka::TopicPartition*> list{tp.get()};
+        if (err == RdKafka::ERR_NO_ERROR) err = consumer_.resume(list);
+        if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
         if (err != RdKafka::ERR_NO_ERROR) {
-            out_ << "Could not pause partition " << msg.partition() << ": " << RdKafka::err2str(err)
-                 << std::endl;
+            // Usually the partition was revoked meanwhile; its next owner starts from the
+            // committed offset, which is not past the record.
+            out_ << "Could not resume partition " << partition << " at offset " << offset << ": "
+                 << RdKafka::err2str(err) << std::endl;
         }
     }
 
@@ -201,20 +241,7 @@ private:
                 ++it;
                 continue;
             }
-            std::unique_ptr<RdKafka::TopicPartition> tp(
-                RdKafka::TopicPartition::create(options_.topic, it->first, it->second.offset));
-            // Seek first: the fetch position may have run ahead of the failed record before
-            // the pause. Both are asynchronous and applied in this order.
-            RdKafka::ErrorCode err = consumer_.seek(*tp, 0);
-            std::vector<RdKafka::TopicPartition*> list{tp.get()};
-            if (err == RdKafka::ERR_NO_ERROR) err = consumer_.resume(list);
-            if (err == RdKafka::ERR_NO_ERROR) err = tp->err();
-            if (err != RdKafka::ERR_NO_ERROR) {
-                // Usually the partition was revoked meanwhile; its next owner starts from the
-                // committed offset, which is not past the record.
-                out_ << "Could not resume partition " << it->first << " at offset "
-                     << it->second.offset << ": " << RdKafka::err2str(err) << std::endl;
-            }
+            resume_at(it->first, it->second.offset);
             it = retries_.erase(it);
         }
     }
@@ -233,6 +260,8 @@ private:
     std::int64_t processed_ = 0;
     std::int64_t dead_letters_ = 0;
     std::map<std::int32_t, pending_retry> retries_;              // by partition
+    std::map<std::int32_t, std::int64_t> in_flight_;             // partition -> offset of its dead letter on its way
+    std::vector<dead_letter_outcome> outcomes_;
     std::map<std::int32_t, std::chrono::milliseconds> backoff_;  // by partition
 };
 
@@ -318,6 +347,8 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
 
     loop.run();
 
+    // Dead letters, then records: both store offsets that close() then commits.
+    loop.finish_dead_letters(std::chrono::seconds(5));
     // Records first: their delivery reports store the last offsets, which close() then commits.
     if (records && !records->flush(std::chrono::seconds(5)))
         out << "Consumer warning: some processing records were not written before stopping; "

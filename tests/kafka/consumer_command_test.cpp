@@ -203,3 +203,36 @@ TEST_CASE("a refused dead letter is retried, and nothing after it is processed b
     REQUIRE(dead.size() >= 1);
     CHECK(dead[0].headers.at("dlq.reason") == "not_object");
 }
+
+TEST_CASE("a dead letter on its way holds back only its own partition", "[consumer]") {
+    auto cluster = embedded_cluster::start(3);
+    const client_options plain{cluster->bootstrap_servers(), {}};
+    REQUIRE(test::produce_raw(plain, orders_topic, 1, "bad", std::string("not json")) == "");
+    REQUIRE(test::produce_raw(plain, orders_topic, 1, "9201", order_json(9201)) == "");
+    REQUIRE(test::produce_raw(plain, orders_topic, 0, "9200", order_json(9200)) == "");
+    REQUIRE(test::produce_raw(plain, orders_topic, 2, "9202", order_json(9202)) == "");
+    // Every broker answers its next Produce request (the consumer's only one: the dead letter;
+    // processing records are off) 4 s late, as a slow or failing dead-letter topic would.
+    for (int broker = 1; broker <= 3; ++broker)
+        REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster->mock(), broker, 0 /* Produce */, 1,
+                                                             RD_KAFKA_RESP_ERR_NO_ERROR, 4000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+
+    auto options = consumer_for(*cluster, "shipping-group");
+    options.acks_topic = "";
+    const auto run = consume_until(options, 3);
+    const std::string& out = run.out;
+    INFO(out);
+    REQUIRE(run.reached);
+    CHECK(run.exit == std::optional<int>(0));
+    const auto written = out.find("[shipping] dead letter from partition 1 offset 0 written to orders.dlq");
+    REQUIRE(written != std::string::npos);
+    // The other partitions went on while the dead letter was on its way; its own partition
+    // waited for it.
+    CHECK(out.find("[shipping] order 9200 ") < written);
+    CHECK(out.find("[shipping] order 9202 ") < written);
+    const auto after = out.find("[shipping] order 9201 ");
+    REQUIRE(after != std::string::npos);
+    CHECK(after > written);
+    CHECK(sorted_processed(out) == std::vector<std::int64_t>{9200, 9201, 9202});
+    CHECK_THAT(out, Catch::Contains("processed 3 orders, 1 dead letters"));
+}
