@@ -27,6 +27,7 @@
 #include "kafka/pipeline_observer.hpp"
 #include "log/logger.hpp"
 #include "pipeline/pipeline_state.hpp"
+#include "capture/log_files.hpp"
 #include "supervision/supervisor.hpp"
 
 namespace orderstream::app {
@@ -122,6 +123,20 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     std::vector<std::string> terminals;
     for (const auto& process : config.processes) terminals.push_back(process.terminal);
     capture::output_store store(terminals, config.capture.ring_lines);
+    // Output on disk, and the last lines of the previous run back in the rings.
+    std::unique_ptr<capture::log_files> files;
+    if (!config.capture.log_dir.empty()) {
+        capture::log_file_options file_options;
+        file_options.dir = config.capture.log_dir;
+        file_options.max_bytes = config.capture.log_max_bytes;
+        file_options.backups = config.capture.log_backups;
+        files = std::make_unique<capture::log_files>(std::move(file_options));
+        store.set_log(files.get());
+        std::size_t restored = 0;
+        for (std::size_t i = 0; i < store.terminals().size(); ++i)
+            restored += store.restore(i, "── orderstream restarted: the lines above are from its previous run ──");
+        logger->info("output kept in {} ({} lines of the previous run restored)", config.capture.log_dir, restored);
+    }
 
     supervision::supervisor_options options;
     options.self_executable = std::filesystem::read_symlink("/proc/self/exe").string();
@@ -132,6 +147,14 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     supervision::supervisor supervisor(io, config.processes, store, options);
 
     http::router router(store, supervisor, config.http.web_root);
+    if (files) {
+        router.set_log_files(files.get());
+        router.add_metrics_source([&files](http::prometheus_writer& out) {
+            out.family("orderstream_log_file_lines_dropped_total", "counter",
+                       "Lines that did not reach their terminal's file (queue full or disk full); the rings have them");
+            out.sample("orderstream_log_file_lines_dropped_total", static_cast<double>(files->dropped()));
+        });
+    }
     http::stream_hub hub(io, store);
     store.on_change([&hub] { hub.changed(); });
     router.set_stream_hub(&hub);

@@ -1,7 +1,11 @@
 // Every terminal's ring of captured lines; see output_store.hpp.
 #include "capture/output_store.hpp"
 
+#include "capture/line_assembler.hpp"
+
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 namespace orderstream::capture {
@@ -30,9 +34,26 @@ std::size_t output_store::find_or_add(const std::string& terminal_name) {
 
 void output_store::append(std::size_t index, std::string_view line) {
     terminal& t = terminals_[index];
-    t.lines.append(++last_seq_, now_hms(), line);
+    const auto& hms = now_hms();
+    t.lines.append(++last_seq_, hms, line);
     ++t.captured;
+    if (log_) log_->write(t.name, hms, line);
     if (listener_) listener_();
+}
+
+std::size_t output_store::restore(std::size_t index, const std::string& marker) {
+    if (!log_) return 0;
+    terminal& t = terminals_[index];
+    const auto lines = log_->tail(t.name, t.lines.capacity());
+    std::string scratch;
+    for (const auto& [timestamp, text] : lines) {
+        char hms[9] = {};
+        std::memcpy(hms, timestamp.data(), std::min<std::size_t>(timestamp.size(), 8));
+        // The file may have been edited or cut by a full disk: only valid UTF-8 goes on.
+        t.lines.append(++last_seq_, hms, sanitize_utf8(text, scratch));
+    }
+    if (!lines.empty()) append(index, marker);
+    return lines.size();
 }
 
 void output_store::clear(std::size_t index) {

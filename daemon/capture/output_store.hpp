@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capture/log_files.hpp"
 #include "capture/ring_buffer.hpp"
 
 namespace orderstream::capture {
@@ -30,6 +31,11 @@ public:
     // removed, so indexes stay valid and a removed process's output stays readable.
     std::size_t find_or_add(const std::string& terminal_name);
     void append(std::size_t terminal, std::string_view line);
+    // Every line appended from now on also goes to its terminal's file (nullptr: none).
+    void set_log(log_files* files) { log_ = files; }
+    // Fills the terminal's ring from its file (a restarted daemon), then appends `marker` after
+    // them; returns how many lines came back.
+    std::size_t restore(std::size_t terminal, const std::string& marker);
     void clear(std::size_t terminal);
     void clear_all();
 
@@ -48,6 +54,7 @@ private:
     std::vector<terminal> terminals_;
     std::size_t ring_lines_;
     std::function<void()> listener_;
+    log_files* log_ = nullptr;
     std::uint64_t last_seq_ = 0;
     std::string instance_;
     std::time_t cached_second_ = -1;

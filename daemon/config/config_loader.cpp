@@ -213,6 +213,9 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         table_reader reader(*capture, "capture");
         reader.read("ring_lines", config.capture.ring_lines, 1, 1000000);
         reader.read("max_line_bytes", config.capture.max_line_bytes, 64, 1 << 20);
+        reader.read("log_dir", config.capture.log_dir);
+        reader.read("log_max_bytes", config.capture.log_max_bytes, 4096, std::int64_t{1} << 40);
+        reader.read("log_backups", config.capture.log_backups, 0, 1000);
     }
     if (auto* kafka = top.subtable("kafka")) {
         table_reader reader(*kafka, "kafka");
@@ -269,6 +272,9 @@ void finalize(daemon_config& config) {
             fail(path + ".backoff_max_seconds", "must not be less than backoff_initial_seconds");
     }
     if (config.http.host.empty()) fail("http.listen", "host must not be empty");
+    if (const char* state = std::getenv("STATE_DIRECTORY");
+        state && *state && !config.capture.log_dir.empty() && std::filesystem::path(config.capture.log_dir).is_relative())
+        config.capture.log_dir = (std::filesystem::path(state) / config.capture.log_dir).string();
 
     if (const char* token = std::getenv("ORDERSTREAM_TOKEN"); token && *token) {
         config.http.token = token;

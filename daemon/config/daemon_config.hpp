@@ -55,6 +55,11 @@ struct http_config {
 struct capture_config {
     std::size_t ring_lines = 1000;
     std::size_t max_line_bytes = 16 * 1024;
+    // Each terminal's output also goes to <log_dir>/<terminal>.log (empty: nowhere). A relative
+    // path is under $STATE_DIRECTORY when systemd sets it, else the current directory.
+    std::string log_dir;
+    std::uint64_t log_max_bytes = 50ull << 20;  // rotated before it grows past this
+    int log_backups = 10;                       // rotated files kept
 };
 
 struct kafka_config {

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <fstream>
 
 #include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
@@ -115,6 +117,10 @@ response router::route(const request& req) {
         if (segments.size() == 2 && segments[1] == "outputs") {
             if (!is_read(req.method())) return method_not_allowed("GET", version);
             return outputs(req, *target);
+        }
+        if (segments.size() == 4 && segments[1] == "outputs" && segments[3] == "log") {
+            if (!is_read(req.method())) return method_not_allowed("GET", version);
+            return log_file(segments[2], version);
         }
         if (segments.size() >= 2 && segments.size() <= 3 && segments[1] == "clear") {
             if (req.method() != verb::post) return method_not_allowed("POST", version);
@@ -263,6 +269,26 @@ response router::process_action(std::string_view name, std::string_view action) 
                                         {"state", supervision::to_string(process->state())}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                          11);
+}
+
+response router::log_file(std::string_view terminal, unsigned version) const {
+    if (!log_files_) return error_response(status::not_found, "output is not kept on disk (capture.log_dir is not set)", version);
+    if (!store_.find(terminal)) return error_response(status::not_found, "unknown terminal \"" + std::string(terminal) + "\"", version);
+    std::ifstream in(log_files_->path(std::string(terminal)), std::ios::binary | std::ios::ate);
+    std::string body;
+    if (in) {
+        // At most the rotation size, whatever the file holds by now.
+        const auto size = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max<std::streamoff>(in.tellg(), 0)),
+                                                  log_files_->options().max_bytes);
+        body.resize(static_cast<std::size_t>(size));
+        in.seekg(0);
+        in.read(body.data(), static_cast<std::streamsize>(body.size()));
+        body.resize(static_cast<std::size_t>(in.gcount()));
+    }
+    auto res = make_response(status::ok, std::move(body), "text/plain; charset=utf-8", version);
+    res.set(beast_http::field::content_disposition, "attachment; filename=\"" + std::string(terminal) + ".log\"");
+    res.set(beast_http::field::cache_control, "no-store");
+    return res;
 }
 
 response router::reload() {

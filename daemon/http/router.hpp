@@ -63,6 +63,8 @@ public:
     // config file, and the endpoint answers 409.
     using reloader = std::function<supervision::update_result()>;
     void set_reloader(reloader reload) { reloader_ = std::move(reload); }
+    // Terminal files for GET /api/outputs/{terminal}/log (unset: 404, no capture.log_dir).
+    void set_log_files(const capture::log_files* files) { log_files_ = files; }
     stream_hub* hub() const { return hub_; }
     // Counts a response the session sent without the router (431, 413, 503, 400).
     void record(unsigned status) { ++responses_by_status_[status]; }
@@ -79,6 +81,7 @@ private:
     std::vector<local_process> local_processes() const;
     response readiness() const;
     response reload();
+    response log_file(std::string_view terminal, unsigned version) const;
 
     capture::output_store& store_;
     supervision::supervisor& supervisor_;
@@ -91,6 +94,7 @@ private:
     const pipeline::pipeline_state* pipeline_ = nullptr;
     broker_switch broker_switch_;
     reloader reloader_;
+    const capture::log_files* log_files_ = nullptr;
     std::string hostname_;  // to tell this host's group members from others'
     // The whole-ring /api/outputs answer (plain and with ANSI codes), rebuilt only when a line
     // was added or a terminal cleared: pollers ask far more often than the rings change.

@@ -42,6 +42,9 @@ TEST_CASE("the shipped config/orderstream.toml loads and matches the defaults") 
     CHECK(config.http.port == defaults.http.port);
     CHECK(config.http.max_header_bytes == defaults.http.max_header_bytes);
     CHECK(config.capture.max_line_bytes == defaults.capture.max_line_bytes);
+    CHECK(config.capture.log_dir == "logs");  // output kept on disk, unlike the bare defaults
+    CHECK(config.capture.log_max_bytes == defaults.capture.log_max_bytes);
+    CHECK(config.capture.log_backups == defaults.capture.log_backups);
     CHECK(config.supervisor.stop_grace_seconds == defaults.supervisor.stop_grace_seconds);
     CHECK(config.processes.size() == 4);
 }
