@@ -139,12 +139,13 @@ void child_process::kill_all() {
     signal_tree(pid_, SIGKILL, true);
 }
 
-pid_t child_process::command_pid() const {
-    if (!reaped_ || command_pid_ > 0 || exited_ || pid_ <= 0) return command_pid_ > 0 ? command_pid_ : pid_;
+std::optional<pid_t> child_process::command_pid() const {
+    if (!reaped_) return pid_;
+    if (command_pid_ > 0 || exited_ || pid_ <= 0) return command_pid_ > 0 ? std::optional<pid_t>(command_pid_) : std::nullopt;
     std::ifstream children("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children");
     pid_t first = 0;
     if (children >> first && first > 0) command_pid_ = first;  // the reaper's first child is the command
-    return command_pid_ > 0 ? command_pid_ : pid_;
+    return command_pid_ > 0 ? std::optional<pid_t>(command_pid_) : std::nullopt;
 }
 
 void child_process::detach_handlers() {

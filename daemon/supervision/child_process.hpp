@@ -7,6 +7,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,9 +46,9 @@ public:
 
     // The reaper's pid: the process the daemon waits for and signals.
     pid_t pid() const { return pid_; }
-    // The command's own pid (what `ps` and the consumer's label show); the reaper's until the
-    // reaper has started it.
-    pid_t command_pid() const;
+    // The command's own pid (what `ps` and the consumer's label show); nullopt until the reaper
+    // has started it (a millisecond or so after spawn()).
+    std::optional<pid_t> command_pid() const;
     bool exited() const { return exited_; }
     // Signals the child's whole process group and every process below it, so its own children
     // get it too, even those that left the group.

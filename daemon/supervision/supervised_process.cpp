@@ -28,6 +28,7 @@ supervised_process::supervised_process(boost::asio::io_context& io, config::proc
       stable_timer_(io),
       backoff_timer_(io),
       kill_timer_(io),
+      pid_timer_(io),
       alive_(std::make_shared<supervised_process*>(this)) {}
 
 supervised_process::~supervised_process() {
@@ -41,6 +42,17 @@ supervised_process::~supervised_process() {
 std::optional<pid_t> supervised_process::pid() const {
     if (child_ && !child_->exited()) return child_->command_pid();
     return std::nullopt;
+}
+
+// The reaper starts the command a moment after spawn(): once its pid is known, listeners hear
+// of it (a change to the same state), so pages and APIs show it without waiting for RUNNING.
+void supervised_process::on_pid_check() {
+    if (!child_ || child_->exited()) return;
+    if (child_->command_pid()) {
+        if (on_change_) on_change_(*this, state_);
+        return;
+    }
+    if (++pid_checks_ < 40) schedule(pid_timer_, std::chrono::milliseconds(5 * pid_checks_), &supervised_process::on_pid_check);
 }
 
 std::optional<double> supervised_process::uptime_seconds() const {
@@ -119,6 +131,8 @@ void supervised_process::spawn() {
     started_at_ = std::chrono::steady_clock::now();
     if (spawns_++ > 0) ++restarts_;
     change_state(process_state::starting);
+    pid_checks_ = 0;
+    schedule(pid_timer_, std::chrono::milliseconds(1), &supervised_process::on_pid_check);
     schedule(stable_timer_, seconds(config_.restart.stable_seconds), &supervised_process::on_stable);
 }
 
@@ -126,6 +140,7 @@ void supervised_process::on_child_exit(int status) {
     if (status != -1) last_exit_ = describe_exit(status);
     child_.reset();
     stable_timer_.cancel();
+    pid_timer_.cancel();
     kill_timer_.cancel();
 
     if (state_ == process_state::stopping) {

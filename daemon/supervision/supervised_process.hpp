@@ -54,6 +54,7 @@ private:
     void on_stable();
     void on_backoff_elapsed();
     void on_grace_elapsed();
+    void on_pid_check();
 
     boost::asio::io_context& io_;
     config::process_config config_;
@@ -73,6 +74,8 @@ private:
     boost::asio::steady_timer stable_timer_;
     boost::asio::steady_timer backoff_timer_;
     boost::asio::steady_timer kill_timer_;
+    boost::asio::steady_timer pid_timer_;
+    int pid_checks_ = 0;
     // Handlers hold a weak reference, so none runs after this object is gone.
     std::shared_ptr<supervised_process*> alive_;
 };

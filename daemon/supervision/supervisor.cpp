@@ -107,7 +107,9 @@ supervised_process* supervisor::find(std::string_view name) {
 void supervisor::state_changed(const supervised_process& process, process_state from) {
     auto logger = log::get("supervisor");
     auto to = process.state();
-    if (to == process_state::backoff) {
+    if (to == from) {  // no change of state: the command's pid became known
+        if (process.pid()) logger->info("{}: running as pid {}", process.config().name, *process.pid());
+    } else if (to == process_state::backoff) {
         logger->warn("{}: {} -> {} ({}); next start in {} ms", process.config().name,
                      to_string(from), to_string(to), process.last_exit().value_or("?"),
                      process.next_backoff().count());
