@@ -1,6 +1,7 @@
 // Reads the TOML config into daemon_config, naming the key in every error; see config_loader.hpp.
 #include "config/config_loader.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -221,6 +222,7 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         table_reader reader(*kafka, "kafka");
         reader.read("bootstrap_servers", config.kafka.bootstrap_servers);
         reader.read("embedded_brokers", config.kafka.embedded_brokers, 1, 9);
+        reader.read("password_file", config.kafka.password_file);
         if (auto* properties = reader.subtable("properties")) {
             for (auto&& [key, node] : *properties) {
                 std::string name = "kafka.properties." + std::string(key.str());
@@ -254,6 +256,24 @@ daemon_config load_config_file(const std::string& path) {
     return parse_config(text.str(), path);
 }
 
+namespace {
+
+// The first line of a file holding a secret (a token, a password), without trailing blanks.
+std::string read_secret_file(const std::string& path, const std::string& key) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(path, error)) fail(key, "\"" + path + "\" is not a readable file");
+    std::ifstream file(path);
+    if (!file) fail(key, "cannot read \"" + path + "\"");
+    char line[1024] = {};
+    file.getline(line, sizeof line);  // a secret is one short line; bound what we read
+    std::string secret = line;
+    while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) secret.pop_back();
+    if (secret.empty()) fail(key, "the file's first line is empty");
+    return secret;
+}
+
+}  // namespace
+
 void finalize(daemon_config& config) {
     if (config.processes.empty()) config.processes = default_processes(config.producer_delay_seconds);
     std::set<std::string> names, terminals;
@@ -279,17 +299,15 @@ void finalize(daemon_config& config) {
     if (const char* token = std::getenv("ORDERSTREAM_TOKEN"); token && *token) {
         config.http.token = token;
     } else if (!config.http.token_file.empty()) {
-        std::error_code error;
-        if (!std::filesystem::is_regular_file(config.http.token_file, error))
-            fail("http.token_file", "\"" + config.http.token_file + "\" is not a readable file");
-        std::ifstream file(config.http.token_file);
-        if (!file) fail("http.token_file", "cannot read \"" + config.http.token_file + "\"");
-        char line[1024] = {};
-        file.getline(line, sizeof line);  // a token is one short line; bound what we read
-        config.http.token = line;
-        while (!config.http.token.empty() && std::isspace(static_cast<unsigned char>(config.http.token.back())))
-            config.http.token.pop_back();
-        if (config.http.token.empty()) fail("http.token_file", "the file's first line is empty");
+        config.http.token = read_secret_file(config.http.token_file, "http.token_file");
+    }
+    if (!config.kafka.password_file.empty()) {
+        const auto password = read_secret_file(config.kafka.password_file, "kafka.password_file");
+        auto& properties = config.kafka.properties;
+        properties.erase(std::remove_if(properties.begin(), properties.end(),
+                                        [](const auto& p) { return p.first == "sasl.password"; }),
+                         properties.end());
+        properties.emplace_back("sasl.password", password);
     }
     if (!config.http.token.empty() && config.http.token.size() < 16)
         fail("http.token", "must be at least 16 characters (e.g. openssl rand -hex 24)");

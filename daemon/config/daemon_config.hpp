@@ -66,6 +66,9 @@ struct kafka_config {
     std::string bootstrap_servers;  // empty: start the embedded cluster
     int embedded_brokers = 3;
     std::vector<std::pair<std::string, std::string>> properties;  // passed to every child
+    // The SASL password's file (first line); finalize() adds it as sasl.password, so the
+    // config itself holds no secret.
+    std::string password_file;
 };
 
 struct supervisor_config {

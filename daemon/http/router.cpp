@@ -359,7 +359,10 @@ response router::readiness() const {
     if (readiness_probe_)
         if (auto reason = readiness_probe_()) reasons.push_back(*reason);
     if (pipeline_ && !pipeline_->cluster_reachable())
-        reasons.push_back(pipeline_->cluster_seen() ? "the Kafka cluster is unreachable" : "the Kafka cluster has not answered yet");
+        reasons.push_back(!pipeline_->cluster_seen() ? "the Kafka cluster has not answered yet"
+                          : pipeline_->cluster().error.empty()
+                              ? "the Kafka cluster is unreachable"
+                              : "the Kafka cluster is unreachable: " + pipeline_->cluster().error);
     if (reasons.empty()) return json_response(R"({"status":"ready"})", 11);
     auto res = make_response(status::service_unavailable,
                              nlohmann::json{{"status", "not ready"}, {"reasons", reasons}}.dump(

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kafka/kafka_log.hpp"
+#include "log/logger.hpp"
 
 namespace orderstream::kafka {
 
@@ -88,6 +89,26 @@ std::unique_ptr<RdKafka::Conf> make_client_conf(const client_options& options, c
         if (!set_property(*conf, name, value, error)) return nullptr;
     }
     return conf;
+}
+
+void client_events::event_cb(RdKafka::Event& event) {
+    if (event.type() != RdKafka::Event::EVENT_ERROR && event.type() != RdKafka::Event::EVENT_LOG) return;
+    log::get("kafka")->debug("{} {}", event.fac(), event.str());
+    if (event.type() == RdKafka::Event::EVENT_ERROR &&
+        (event.err() == RdKafka::ERR__AUTHENTICATION || event.err() == RdKafka::ERR__SSL)) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_access_error_ = event.str();
+    }
+}
+
+std::string client_events::access_error() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_access_error_;
+}
+
+void client_events::cluster_answered() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_access_error_.clear();
 }
 
 }  // namespace orderstream::kafka

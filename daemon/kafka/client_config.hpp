@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,5 +45,21 @@ bool set_callback(RdKafka::Conf& conf, const std::string& name, Callback* cb, st
     }
     return true;
 }
+
+// librdkafka's own log and error events for the daemon's clients: to the "kafka" logger at
+// debug level (a broker that is down shows on the dashboard; it should not flood the log), and
+// the last authentication or TLS error kept, so "unreachable" can say why: credentials and
+// certificates are the user's to fix.
+class client_events : public RdKafka::EventCb {
+public:
+    void event_cb(RdKafka::Event& event) override;
+    // The last authentication or TLS error since cluster_answered(); empty when none.
+    std::string access_error();
+    void cluster_answered();
+
+private:
+    std::mutex mutex_;  // librdkafka calls back from its own threads
+    std::string last_access_error_;
+};
 
 }  // namespace orderstream::kafka

@@ -6,8 +6,10 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -47,17 +49,7 @@ std::string header(RdKafka::Message& message, const char* name) {
     return std::string(static_cast<const char*>(found.value()), std::min<std::size_t>(found.value_size(), 1024));
 }
 
-// librdkafka's own log and error events go to the "kafka" logger at debug level: a broker that
-// is down shows on the dashboard; it should not flood the daemon's log.
-class quiet_events : public RdKafka::EventCb {
-public:
-    void event_cb(RdKafka::Event& event) override {
-        if (event.type() == RdKafka::Event::EVENT_ERROR || event.type() == RdKafka::Event::EVENT_LOG)
-            log::get("kafka")->debug("observer: {} {}", event.fac(), event.str());
-    }
-};
-
-quiet_events events;
+client_events events;
 
 // Reads the cluster's metadata; on failure `snapshot.reachable` is false with the reason.
 pipeline::cluster_snapshot read_cluster(RdKafka::KafkaConsumer& consumer) {
@@ -66,9 +58,11 @@ pipeline::cluster_snapshot read_cluster(RdKafka::KafkaConsumer& consumer) {
     auto err = consumer.metadata(true, nullptr, &raw, request_timeout_ms);
     std::unique_ptr<RdKafka::Metadata> metadata(raw);
     if (err != RdKafka::ERR_NO_ERROR || !metadata) {
-        snapshot.error = RdKafka::err2str(err);
+        auto access_error = events.access_error();
+        snapshot.error = access_error.empty() ? RdKafka::err2str(err) : access_error;
         return snapshot;
     }
+    events.cluster_answered();
     snapshot.reachable = true;
     for (const auto* broker : *metadata->brokers())
         snapshot.brokers.emplace_back(broker->id(), broker->host() + ":" + std::to_string(broker->port()));

@@ -43,7 +43,8 @@ std::optional<std::string> ensure_topics(const client_options& options,
     const auto deadline = clock::now() + timeout;
     std::string error;
     auto conf = make_client_conf(options, client_kind::producer, {}, error);
-    if (!conf) return error;
+    client_events events;  // declared before the client: outlives it
+    if (!conf || !set_callback(*conf, "event_cb", &events, error)) return error;
     std::string errstr;
     // Any client type can issue admin requests; a producer needs no group.
     std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf.get(), errstr));
@@ -54,8 +55,9 @@ std::optional<std::string> ensure_topics(const client_options& options,
         client->metadata(true, nullptr, &raw_metadata, remaining_ms(deadline));
     std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
     if (meta_err != RdKafka::ERR_NO_ERROR) {
-        return "cannot reach Kafka at " + options.bootstrap_servers + ": " +
-               RdKafka::err2str(meta_err);
+        client->poll(0);  // serves the error events that say why
+        const auto why = events.access_error();
+        return "cannot reach Kafka at " + options.bootstrap_servers + ": " + (why.empty() ? RdKafka::err2str(meta_err) : why);
     }
     std::set<std::string> existing;
     for (const RdKafka::TopicMetadata* t : *metadata->topics()) {

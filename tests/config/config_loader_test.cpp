@@ -127,3 +127,17 @@ TEST_CASE("a missing config file or a directory is a clear error with the reason
     orderstream::testing::temp_dir dir;
     CHECK_THROWS_WITH(load_config_file(dir.path().string()), Catch::Contains("is a directory"));
 }
+
+TEST_CASE("kafka.password_file becomes sasl.password, and a missing file is named") {
+    orderstream::testing::temp_dir dir;
+    auto file = dir.path() / "password";
+    std::ofstream(file) << "s3cret-from-a-file\n";
+    auto config = parse_config("[kafka]\npassword_file = \"" + file.string() +
+                               "\"\n[kafka.properties]\n\"sasl.password\" = \"from-the-config\"\n");
+    finalize(config);
+    std::vector<std::string> passwords;
+    for (const auto& [key, value] : config.kafka.properties)
+        if (key == "sasl.password") passwords.push_back(value);
+    CHECK(passwords == std::vector<std::string>{"s3cret-from-a-file"});  // the file wins, once
+    CHECK_THAT(error_of("[kafka]\npassword_file = \"/nonexistent/password\""), Catch::Contains("kafka.password_file"));
+}

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace orderstream::testing {
@@ -15,6 +16,9 @@ struct pipeline_config {
     std::optional<long> orders;
     double delay_seconds = 0.003;
     bool consumers = true;
+    // More [kafka.properties] (e.g. SASL), and the SASL password's file.
+    std::vector<std::pair<std::string, std::string>> properties;
+    std::string password_file;
 
     std::string toml() const;
 };
