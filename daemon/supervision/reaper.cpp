@@ -105,6 +105,7 @@ int reaper_main(int argc, char** argv) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) return 127;  // the daemon died before the parent-death signal was set
 
+    const pid_t reaper = ::getpid();
     const pid_t main = ::fork();
     if (main < 0) {
         std::fprintf(stderr, "orderstream reap: fork: %s\n", std::strerror(errno));
@@ -114,7 +115,7 @@ int reaper_main(int argc, char** argv) {
         // The command: in the reaper's process group, killed if the reaper dies, with the
         // signal mask and dispositions the daemon gave the reaper.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() == 1) std::_Exit(127);
+        if (::getppid() != reaper) std::_Exit(127);  // the reaper died before the signal was set
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
