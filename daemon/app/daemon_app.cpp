@@ -264,6 +264,8 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     notifier.start();
 
     ::signal(SIGPIPE, SIG_IGN);
+    // A file-size limit (systemd's LimitFSIZE, ulimit -f) must fail a write, not kill the daemon.
+    ::signal(SIGXFSZ, SIG_IGN);
     // SIGHUP too: a closed terminal or SSH session must not take the daemon and its children down.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     bool stopping = false;

@@ -85,26 +85,37 @@ void log_files::write_out(std::vector<entry>& batch) {
     for (std::size_t i = 0; i < batch.size();) {
         auto* file = file_for(batch[i].terminal);
         std::string chunk;
-        std::size_t j = i;
+        std::size_t lines = 0, j = i;
         for (; j < batch.size() && batch[j].terminal == batch[i].terminal; ++j) {
             if (file && file->size + chunk.size() + batch[j].line.size() > options_.max_bytes && file->size + chunk.size() > 0) {
-                if (!chunk.empty() && ::write(file->fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size()))
-                    file->size += chunk.size();
+                put(*file, chunk, lines);
                 chunk.clear();
+                lines = 0;
                 rotate(batch[i].terminal, *file);
+                if (file->fd < 0) file = nullptr;
             }
             chunk += batch[j].line;
+            ++lines;
         }
-        const std::size_t lines = j - i;
-        if (!file) {
+        if (file)
+            put(*file, chunk, lines);
+        else
             dropped_ += lines;
-        } else if (!chunk.empty()) {
-            const ssize_t written = ::write(file->fd, chunk.data(), chunk.size());
-            if (written > 0) file->size += static_cast<std::uint64_t>(written);
-            if (written != static_cast<ssize_t>(chunk.size())) dropped_ += lines;  // e.g. the disk is full
-        }
         i = j;
     }
+}
+
+void log_files::put(open_file& file, const std::string& chunk, std::size_t lines) {
+    if (chunk.empty()) return;
+    const ssize_t written = ::write(file.fd, chunk.data(), chunk.size());
+    if (written == static_cast<ssize_t>(chunk.size())) {
+        file.size += chunk.size();
+        return;
+    }
+    // The disk is full (or a size limit reached): the lines are dropped, and a part written is
+    // cut off again, so the file keeps whole lines.
+    if (written > 0 && ::ftruncate(file.fd, static_cast<off_t>(file.size)) != 0) file.size += static_cast<std::uint64_t>(written);
+    dropped_ += lines;
 }
 
 log_files::open_file* log_files::file_for(const std::string& terminal) {

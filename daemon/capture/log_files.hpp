@@ -59,6 +59,8 @@ private:
     void write_out(std::vector<entry>& batch);
     open_file* file_for(const std::string& terminal);
     void rotate(const std::string& terminal, open_file& file);
+    // Writes whole lines or none; `lines` are counted as dropped when the disk refuses them.
+    void put(open_file& file, const std::string& chunk, std::size_t lines);
 
     const log_file_options options_;
     std::mutex mutex_;

@@ -42,6 +42,7 @@ struct child_setup : bp::extend::handler {
         if (::getppid() != parent) ::_exit(127);  // the daemon died before prctl took effect
         // Undo what the daemon changed for itself.
         ::signal(SIGPIPE, SIG_DFL);
+        ::signal(SIGXFSZ, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
