@@ -233,14 +233,13 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
                " children running; " + rate + " orders/s; total lag " + std::to_string(pipeline.total_lag()) +
                (pipeline.cluster_seen() && !pipeline.cluster_reachable() ? "; Kafka unreachable" : "");
     });
-    supervisor.on_state_change([&](const supervision::supervised_process&, supervision::process_state) {
+    // After any state change, and after a reload changed the list.
+    auto publish_processes = [&] {
         notifier.update(running_count() == supervisor.processes().size());
         hub.set_processes(http::processes_json(supervisor));
-    });
-    supervisor.on_list_change([&] {
-        notifier.update(running_count() == supervisor.processes().size());
-        hub.set_processes(http::processes_json(supervisor));
-    });
+    };
+    supervisor.on_state_change([&](const supervision::supervised_process&, supervision::process_state) { publish_processes(); });
+    supervisor.on_list_change(publish_processes);
 
     // Like supervisord's `update`: only [[processes]] is applied; the other sections (listen
     // address, Kafka, capture) take effect at the next start, and the watched consumer groups
