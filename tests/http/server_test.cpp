@@ -39,12 +39,18 @@ struct server {
     unsigned short port() const { return listener->local_endpoint().port(); }
 };
 
+// A client socket connected to the server under test.
+tcp::socket connect_to(boost::asio::io_context& io, unsigned short port) {
+    tcp::socket socket(io);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    return socket;
+}
+
 // Sends raw bytes and reads until the server closes or `limit` passes.
 std::string raw_exchange(unsigned short port, const std::string& bytes,
                          std::chrono::milliseconds limit = std::chrono::seconds(5)) {
     boost::asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    auto socket = connect_to(io, port);
     boost::asio::write(socket, boost::asio::buffer(bytes));
     std::string reply;
     std::array<char, 4096> buffer;
@@ -99,8 +105,7 @@ TEST_CASE("a slow client is cut off and does not delay others") {
     limits.header_timeout = std::chrono::milliseconds(500);
     server s(limits);
     boost::asio::io_context io;
-    tcp::socket slow(io);
-    slow.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    auto slow = connect_to(io, s.port());
     boost::asio::write(slow, boost::asio::buffer(std::string("GET /api/outputs HTTP/1.1\r\nHo")));
     // A legitimate request meanwhile is answered.
     CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);
@@ -116,8 +121,7 @@ TEST_CASE("a header trickled byte by byte is cut off at its deadline from accept
     limits.header_timeout = std::chrono::milliseconds(600);
     server s(limits);
     boost::asio::io_context io;
-    tcp::socket slow(io);
-    slow.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    auto slow = connect_to(io, s.port());
     const auto opened = std::chrono::steady_clock::now();
     const std::string header = "GET /api/outputs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa";
     boost::system::error_code ec;
@@ -140,9 +144,8 @@ TEST_CASE("a header trickled byte by byte is cut off at its deadline from accept
 TEST_CASE("at the cap the oldest connection without a whole header makes room; busy ones never do") {
     server s({}, 2);
     boost::asio::io_context io;
-    tcp::socket a(io), b(io);
-    a.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
-    b.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+    auto a = connect_to(io, s.port());
+    auto b = connect_to(io, s.port());
     REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 2; }, std::chrono::seconds(5)));
     // Both idle: the newcomer is served and the oldest idle one closed.
     CHECK(testing::http_get(s.port(), "/api/outputs").status == 200);
@@ -155,9 +158,8 @@ TEST_CASE("at the cap the oldest connection without a whole header makes room; b
     REQUIRE(testing::wait_until([&] { return s.listener->open_connections() == 0; }, std::chrono::seconds(5)));
 
     // Two requests whose bodies are still coming are busy, not idle: the newcomer gets 503.
-    tcp::socket c(io), d(io);
+    auto c = connect_to(io, s.port()), d = connect_to(io, s.port());
     for (auto* socket : {&c, &d}) {
-        socket->connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
         boost::asio::write(*socket, boost::asio::buffer(std::string(
             "POST /api/clear HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\nab")));
     }
