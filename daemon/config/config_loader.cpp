@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -137,6 +139,10 @@ void read_processes(const toml::node& node, std::vector<process_config>& process
         reader.read("command", process.command);
         reader.read("args", process.args);
         read_restart(reader, process.restart);
+        reader.read("instances", process.instances, 1, max_instances);
+        reader.read("depends_on", process.depends_on);
+        reader.read("notify_ready", process.notify_ready);
+        reader.read("restart_when_stalled_seconds", process.restart_when_stalled_seconds, 0, 86400);
         if (process.name.empty()) fail(path + ".name", "is required and must not be empty");
         if (process.terminal.empty()) process.terminal = process.name;
         processes.push_back(std::move(process));
@@ -148,11 +154,22 @@ void read_processes(const toml::node& node, std::vector<process_config>& process
 std::vector<process_config> default_processes(double producer_delay_seconds) {
     std::ostringstream delay;
     delay << producer_delay_seconds;
+    // The consumers start first and the producer once they hold their partitions, so the first
+    // orders never wait on a group join; a consumer stalled for a minute is started afresh.
     std::vector<process_config> processes;
-    processes.push_back({"producer", "producer", "", {"produce", "0", delay.str()}, {}});
-    for (const char* department : {"shipping", "email", "analytics"})
-        processes.push_back(
-            {department, department, "", {"consume", std::string(department) + "-group"}, {}});
+    process_config producer;
+    producer.name = producer.terminal = "producer";
+    producer.args = {"produce", "0", delay.str()};
+    producer.depends_on = {"shipping", "email", "analytics"};
+    processes.push_back(producer);
+    for (const char* department : {"shipping", "email", "analytics"}) {
+        process_config consumer;
+        consumer.name = consumer.terminal = department;
+        consumer.args = {"consume", std::string(department) + "-group"};
+        consumer.notify_ready = true;
+        consumer.restart_when_stalled_seconds = 60;
+        processes.push_back(consumer);
+    }
     return processes;
 }
 
@@ -236,6 +253,7 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
     if (auto* supervisor = top.subtable("supervisor")) {
         table_reader reader(*supervisor, "supervisor");
         reader.read("stop_grace_seconds", config.supervisor.stop_grace_seconds, 0, 3600);
+        reader.read("health_window_seconds", config.supervisor.health_window_seconds, 5, 3600);
     }
     if (auto* producer = top.subtable("producer")) {
         table_reader reader(*producer, "producer");
@@ -272,6 +290,47 @@ std::string read_secret_file(const std::string& path, const std::string& key) {
     return secret;
 }
 
+// A copy of one process ("shipping-2") must not take another process's name.
+void check_copy_names(const std::vector<process_config>& processes) {
+    for (const auto& process : processes)
+        for (const auto& other : processes)
+            for (int instance = 2; instance <= max_instances; ++instance)
+                if (other.name == instance_name(process.name, instance))
+                    fail("processes", "\"" + other.name + "\" is the name of copy " + std::to_string(instance) + " of \"" +
+                                          process.name + "\" (instances = 2…16); rename it");
+}
+
+// Every dependency names a process, and none depends on itself through others.
+void check_dependencies(const std::vector<process_config>& processes) {
+    std::map<std::string, const process_config*> by_name;
+    for (const auto& process : processes) by_name[process.name] = &process;
+    for (std::size_t i = 0; i < processes.size(); ++i)
+        for (const auto& dependency : processes[i].depends_on)
+            if (!by_name.count(dependency))
+                fail("processes[" + std::to_string(i) + "].depends_on",
+                     "\"" + processes[i].name + "\" depends on \"" + dependency + "\", which is not a process");
+    // Depth-first search; `path` holds the processes being visited, to name the cycle.
+    std::map<std::string, int> visited;  // 1: on the current path, 2: done
+    std::vector<std::string> path;
+    std::function<void(const process_config&)> visit = [&](const process_config& process) {
+        visited[process.name] = 1;
+        path.push_back(process.name);
+        for (const auto& dependency : process.depends_on) {
+            if (visited[dependency] == 1) {
+                std::string cycle;
+                auto start = std::find(path.begin(), path.end(), dependency);
+                for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+                fail("processes", "depends_on forms a cycle: " + cycle + dependency);
+            }
+            if (visited[dependency] == 0) visit(*by_name[dependency]);
+        }
+        path.pop_back();
+        visited[process.name] = 2;
+    };
+    for (const auto& process : processes)
+        if (visited[process.name] == 0) visit(process);
+}
+
 }  // namespace
 
 void finalize(daemon_config& config) {
@@ -291,6 +350,8 @@ void finalize(daemon_config& config) {
         if (process.restart.backoff_max_seconds < process.restart.backoff_initial_seconds)
             fail(path + ".backoff_max_seconds", "must not be less than backoff_initial_seconds");
     }
+    check_copy_names(config.processes);
+    check_dependencies(config.processes);
     if (config.http.host.empty()) fail("http.listen", "host must not be empty");
     if (const char* state = std::getenv("STATE_DIRECTORY");
         state && *state && !config.capture.log_dir.empty() && std::filesystem::path(config.capture.log_dir).is_relative())

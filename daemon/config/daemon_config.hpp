@@ -24,7 +24,26 @@ struct process_config {
     std::string command;  // empty: this orderstream binary
     std::vector<std::string> args;
     restart_policy restart;
+    // Copies run (name, name-2, …), all writing into the one terminal; scalable at run time.
+    int instances = 1;
+    // Processes (by name) that must be ready before this one starts.
+    std::vector<std::string> depends_on;
+    // Ready only once the child says so on the notify socket (orderstream consume does, once
+    // it holds its assignment), besides being RUNNING.
+    bool notify_ready = false;
+    // A copy whose partitions stall this long while it runs is restarted (0: never).
+    double restart_when_stalled_seconds = 0;
 };
+
+// At most this many copies of one process.
+constexpr int max_instances = 16;
+// The name of copy `instance` (1-based) of a process: "shipping", "shipping-2", …
+std::string instance_name(const std::string& name, int instance);
+// The positional arguments of this binary's `consume GROUP [TOPIC] [options]` (every option of
+// consume takes a value), or nothing for any other process.
+std::vector<std::string> consume_positionals(const process_config& process);
+// The consumer group of a process that runs `consume GROUP …`, else empty.
+std::string consumer_group(const process_config& process);
 
 inline bool operator==(const restart_policy& a, const restart_policy& b) {
     return a.autorestart == b.autorestart && a.backoff_initial_seconds == b.backoff_initial_seconds &&
@@ -33,7 +52,8 @@ inline bool operator==(const restart_policy& a, const restart_policy& b) {
 }
 inline bool operator==(const process_config& a, const process_config& b) {
     return a.name == b.name && a.terminal == b.terminal && a.command == b.command && a.args == b.args &&
-           a.restart == b.restart;
+           a.restart == b.restart && a.instances == b.instances && a.depends_on == b.depends_on &&
+           a.notify_ready == b.notify_ready && a.restart_when_stalled_seconds == b.restart_when_stalled_seconds;
 }
 inline bool operator!=(const process_config& a, const process_config& b) { return !(a == b); }
 
@@ -73,6 +93,9 @@ struct kafka_config {
 
 struct supervisor_config {
     double stop_grace_seconds = 10.0;
+    // The sliding window over which a consumer group's commits and lag are judged (OK, WARN,
+    // STALL, STOP); at least two of the consumers' commit intervals.
+    double health_window_seconds = 30.0;
 };
 
 struct daemon_config {

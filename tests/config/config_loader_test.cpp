@@ -98,6 +98,11 @@ TEST_CASE("every invalid value is an error that names its key") {
                Catch::Contains("processes[1].name: duplicate"));
     CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nterminal = \"../x\""), Catch::Contains("processes[0].terminal"));
     CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nbogus = 1"), Catch::Contains("processes[0].bogus: unknown key"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\ninstances = 17"), Catch::Contains("processes[0].instances"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\ninstances = 0"), Catch::Contains("processes[0].instances"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nrestart_when_stalled_seconds = -1"),
+               Catch::Contains("processes[0].restart_when_stalled_seconds"));
+    CHECK_THAT(error_of("[supervisor]\nhealth_window_seconds = 1"), Catch::Contains("supervisor.health_window_seconds"));
     CHECK_THAT(error_of("[http\nlisten="), Catch::Contains("test.toml:1"));
 }
 
@@ -140,4 +145,35 @@ TEST_CASE("kafka.password_file becomes sasl.password, and a missing file is name
         if (key == "sasl.password") passwords.push_back(value);
     CHECK(passwords == std::vector<std::string>{"s3cret-from-a-file"});  // the file wins, once
     CHECK_THAT(error_of("[kafka]\npassword_file = \"/nonexistent/password\""), Catch::Contains("kafka.password_file"));
+}
+
+TEST_CASE("dependencies must name processes and form no cycle; copies may not take other names") {
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\ndepends_on = [\"ghost\"]"),
+               Catch::Contains("processes[0].depends_on: \"a\" depends on \"ghost\", which is not a process"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\ndepends_on = [\"b\"]\n"
+                        "[[processes]]\nname = \"b\"\ndepends_on = [\"c\"]\n"
+                        "[[processes]]\nname = \"c\"\ndepends_on = [\"a\"]"),
+               Catch::Contains("depends_on forms a cycle: a -> b -> c -> a"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"a\"\ndepends_on = [\"a\"]"), Catch::Contains("cycle: a -> a"));
+    CHECK_THAT(error_of("[[processes]]\nname = \"web\"\n[[processes]]\nname = \"web-2\""),
+               Catch::Contains("\"web-2\" is the name of copy 2 of \"web\""));
+    auto config = orderstream::config::parse_config(
+        "[[processes]]\nname = \"a\"\ninstances = 3\nnotify_ready = true\nrestart_when_stalled_seconds = 60\n"
+        "[[processes]]\nname = \"b\"\ndepends_on = [\"a\"]", "test.toml");
+    orderstream::config::finalize(config);
+    CHECK(config.processes[0].instances == 3);
+    CHECK(config.processes[0].notify_ready);
+    CHECK(config.processes[0].restart_when_stalled_seconds == 60);
+    CHECK(config.processes[1].depends_on == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("the default processes start the consumers first and restart a stalled one after a minute") {
+    auto processes = orderstream::config::default_processes(1.0);
+    REQUIRE(processes.size() == 4);
+    CHECK(processes[0].depends_on == std::vector<std::string>{"shipping", "email", "analytics"});
+    for (std::size_t i = 1; i < 4; ++i) {
+        CHECK(processes[i].notify_ready);
+        CHECK(processes[i].restart_when_stalled_seconds == 60);
+        CHECK(orderstream::config::consumer_group(processes[i]) == processes[i].name + "-group");
+    }
 }
