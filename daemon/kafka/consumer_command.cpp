@@ -19,6 +19,7 @@
 #include "orders/order_decoder.hpp"
 #include "orders/order_processor.hpp"
 #include "kafka/processing_log.hpp"
+#include "kafka/ready_notice.hpp"
 
 namespace orderstream::kafka {
 
@@ -96,6 +97,14 @@ public:
         if (writer_.in_flight() > 0)
             out_ << tag_ << " " << writer_.in_flight()
                  << " dead letters not acknowledged before stopping; their records are read again by the group" << std::endl;
+    }
+
+    // Partitions taken away: a retry pending on one of them is its next owner's business.
+    void forget(const std::vector<int>& partitions) {
+        for (int partition : partitions) {
+            retries_.erase(partition);
+            backoff_.erase(partition);
+        }
     }
 
     bool failed() const { return failed_; }
@@ -265,6 +274,71 @@ private:
     std::map<std::int32_t, std::chrono::milliseconds> backoff_;  // by partition
 };
 
+std::string join(const std::vector<int>& numbers) {
+    std::string text;
+    for (int n : numbers) text += (text.empty() ? "" : ", ") + std::to_string(n);
+    return text;
+}
+
+// Takes what the group gives this member and says so, in the terminal and to the supervisor
+// (whose readiness and stall checks need to know who holds which partition). Before partitions
+// go, the processing records of their orders are written, so their offsets are committed with
+// the revoke and the next owner does not process those orders again.
+class group_membership : public RdKafka::RebalanceCb {
+public:
+    group_membership(std::string label, std::ostream& out) : label_(std::move(label)), out_(out) {}
+    void set_loop(consumer_loop* loop, processing_log* records) {
+        loop_ = loop;
+        records_ = records;
+    }
+
+    void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                      std::vector<RdKafka::TopicPartition*>& partitions) override {
+        const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+        std::vector<int> numbers;
+        for (const auto* p : partitions) numbers.push_back(p->partition());
+        std::sort(numbers.begin(), numbers.end());
+        if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+            std::unique_ptr<RdKafka::Error> failure(cooperative ? consumer->incremental_assign(partitions) : nullptr);
+            const auto code = cooperative ? RdKafka::ERR_NO_ERROR : consumer->assign(partitions);
+            if (failure || code != RdKafka::ERR_NO_ERROR)
+                out_ << "Consumer error: cannot take partitions " << join(numbers) << ": "
+                     << (failure ? failure->str() : RdKafka::err2str(code)) << std::endl;
+        } else {
+            if (err != RdKafka::ERR__REVOKE_PARTITIONS) out_ << "Consumer rebalance error: " << RdKafka::err2str(err) << std::endl;
+            if (records_ && !records_->flush(std::chrono::seconds(5)))
+                out_ << "Consumer warning: processing records of revoked partitions not written within 5 s; their next "
+                        "owner processes those orders again"
+                     << std::endl;
+            if (loop_) loop_->forget(numbers);
+            std::unique_ptr<RdKafka::Error> failure(cooperative ? consumer->incremental_unassign(partitions) : nullptr);
+            if (!cooperative) consumer->unassign();
+            if (failure) out_ << "Consumer error: cannot give up partitions: " << failure->str() << std::endl;
+        }
+        std::vector<RdKafka::TopicPartition*> held;
+        consumer->assignment(held);
+        std::vector<int> holding;
+        for (auto* p : held) holding.push_back(p->partition());
+        RdKafka::TopicPartition::destroy(held);
+        std::sort(holding.begin(), holding.end());
+        if (!holding.empty())
+            out_ << "Consumer " << label_ << " holds partitions " << join(holding) << std::endl;
+        else if (err == RdKafka::ERR__ASSIGN_PARTITIONS)
+            out_ << "Consumer " << label_ << " holds no partition: the group has more members than the topic has partitions"
+                 << std::endl;
+        else
+            out_ << "Consumer " << label_ << " gave up partitions " << join(numbers) << " (the group rebalances)" << std::endl;
+        notice_.assigned(holding);
+    }
+
+private:
+    std::string label_;
+    std::ostream& out_;
+    consumer_loop* loop_ = nullptr;
+    processing_log* records_ = nullptr;
+    ready_notice notice_;
+};
+
 }  // namespace
 
 std::string default_client_label(const std::string& group_id) {
@@ -301,9 +375,15 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
                                  error);
     // The group id is an explicit option, so it wins over any group.id in the properties; the
     // label names this process to the cluster (its group description shows it).
+    group_membership membership(label, out);
+    std::string errstr;
     if (!conf || !set_property(*conf, "group.id", options.group_id, error) ||
         !set_property(*conf, "client.id", label, error)) {
         out << "Consumer error: " << error << std::endl;
+        return 1;
+    }
+    if (conf->set("rebalance_cb", &membership, errstr) != RdKafka::Conf::CONF_OK) {
+        out << "Consumer error: " << errstr << std::endl;
         return 1;
     }
     auto writer = dead_letter_writer::create(options.kafka, options.dead_letter_topic,
@@ -312,7 +392,6 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
         out << "Consumer error: " << error << std::endl;
         return 1;
     }
-    std::string errstr;
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(
         RdKafka::KafkaConsumer::create(conf.get(), errstr));
     if (!consumer) {
@@ -337,6 +416,7 @@ int run_consumer(const consumer_options& options, const std::atomic<bool>& stop,
         }
         loop.set_records(records.get());
     }
+    membership.set_loop(&loop, records.get());
     if (const auto err = consumer->subscribe({options.topic}); err != RdKafka::ERR_NO_ERROR) {
         out << "Consumer error: cannot subscribe to " << options.topic << ": "
             << RdKafka::err2str(err) << std::endl;
