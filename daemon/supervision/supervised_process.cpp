@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "log/logger.hpp"
+#include "supervision/process_tree.hpp"
 
 namespace orderstream::supervision {
 namespace {
@@ -15,13 +16,22 @@ std::chrono::milliseconds seconds(double value) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(value * 1000)));
 }
 
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr std::size_t max_history = 32;
+
 }  // namespace
 
 supervised_process::supervised_process(boost::asio::io_context& io, config::process_config config,
-                                       spawn_request request, child_process::line_handler on_line,
-                                       state_listener on_change)
+                                       std::string program, int instance, spawn_request request,
+                                       child_process::line_handler on_line, state_listener on_change)
     : io_(io),
       config_(std::move(config)),
+      program_(std::move(program)),
+      instance_(instance),
       request_(std::move(request)),
       on_line_(std::move(on_line)),
       on_change_(std::move(on_change)),
@@ -48,7 +58,8 @@ std::optional<pid_t> supervised_process::pid() const {
 // of it (a change to the same state), so pages and APIs show it without waiting for RUNNING.
 void supervised_process::on_pid_check() {
     if (!child_ || child_->exited()) return;
-    if (child_->command_pid()) {
+    if (auto pid = child_->command_pid()) {
+        log::get("supervisor")->info("{}: running as pid {}", config_.name, *pid);
         if (on_change_) on_change_(*this, state_);
         return;
     }
@@ -93,6 +104,8 @@ void supervised_process::stop(std::chrono::milliseconds grace) {
             change_state(process_state::stopping);
             stable_timer_.cancel();
             child_->signal(SIGTERM);
+            // A stopped (SIGSTOP, SIGTSTP) child holds SIGTERM until it continues.
+            child_->signal(SIGCONT);
             kill_sent_ = false;
             schedule(kill_timer_, grace, &supervised_process::on_grace_elapsed);
             return;
@@ -105,13 +118,57 @@ void supervised_process::stop(std::chrono::milliseconds grace) {
     }
 }
 
-void supervised_process::restart(std::chrono::milliseconds grace) {
+void supervised_process::restart(std::chrono::milliseconds grace, const std::string& reason) {
+    next_reason_ = reason;
     if (is_at_rest(state_) || state_ == process_state::backoff) {
         start();
         return;
     }
     stop(grace);
     start_after_stop_ = true;
+}
+
+bool supervised_process::owns(pid_t pid) const {
+    if (!child_ || child_->exited()) return false;
+    if (child_->command_pid() == pid || child_->pid() == pid) return true;
+    for (const auto& below : descendants(child_->pid()))
+        if (below.pid == pid) return true;
+    return false;
+}
+
+void supervised_process::notice(std::vector<int> partitions) {
+    if (!child_) return;  // from a child that is gone by now
+    const bool was_ready = ready();
+    notified_ready_ = true;
+    partitions_ = std::move(partitions);
+    partitions_ms_ = wall_ms();
+    if (!was_ready && ready()) remember("ready", "");
+    if (on_change_) on_change_(*this, state_);
+}
+
+// Whether becoming RUNNING now makes it ready (listeners then see both at once).
+bool supervised_process::ready_after_running() const { return !config_.notify_ready || notified_ready_; }
+
+bool supervised_process::ready() const {
+    return state_ == process_state::running && (!config_.notify_ready || notified_ready_);
+}
+
+std::chrono::milliseconds supervised_process::set_stalled(bool stalled, std::chrono::steady_clock::time_point now) {
+    if (!stalled || state_ != process_state::running) {
+        stalled_since_.reset();
+        return std::chrono::milliseconds(0);
+    }
+    if (!stalled_since_) {
+        stalled_since_ = now;
+        remember("stalled", "its partitions' committed offsets stopped moving while orders wait");
+        if (on_change_) on_change_(*this, state_);
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now - *stalled_since_);
+}
+
+void supervised_process::remember(std::string event, std::string reason) {
+    history_.push_back({wall_ms(), std::move(event), std::move(reason)});
+    while (history_.size() > max_history) history_.pop_front();
 }
 
 void supervised_process::spawn() {
@@ -129,6 +186,10 @@ void supervised_process::spawn() {
         return;
     }
     started_at_ = std::chrono::steady_clock::now();
+    notified_ready_ = false;
+    partitions_.clear();
+    stalled_since_.reset();
+    held_.clear();
     if (spawns_++ > 0) ++restarts_;
     change_state(process_state::starting);
     pid_checks_ = 0;
@@ -139,6 +200,9 @@ void supervised_process::spawn() {
 void supervised_process::on_child_exit(int status) {
     if (status != -1) last_exit_ = describe_exit(status);
     child_.reset();
+    notified_ready_ = false;
+    partitions_.clear();
+    stalled_since_.reset();
     stable_timer_.cancel();
     pid_timer_.cancel();
     kill_timer_.cancel();
@@ -170,6 +234,7 @@ void supervised_process::on_child_exit(int status) {
 void supervised_process::on_stable() {
     if (state_ != process_state::starting) return;
     quick_failures_ = 0;
+    if (ready_after_running()) remember("ready", "");
     change_state(process_state::running);
 }
 
@@ -192,6 +257,11 @@ void supervised_process::on_grace_elapsed() {
 void supervised_process::change_state(process_state next) {
     process_state previous = state_;
     state_ = next;
+    std::string reason = std::move(next_reason_);
+    next_reason_.clear();
+    if (reason.empty() && (next == process_state::backoff || next == process_state::exited || next == process_state::fatal))
+        reason = last_exit_.value_or("");
+    remember(std::string(to_string(next)), std::move(reason));
     if (on_change_) on_change_(*this, previous);
 }
 

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,12 +20,20 @@
 
 namespace orderstream::supervision {
 
+// What happened to a process and why, newest last (the page and /api/processes show it).
+struct history_entry {
+    std::int64_t t_ms = 0;  // wall clock
+    std::string event;      // a state ("RUNNING"), "ready" or "stalled"
+    std::string reason;     // e.g. "exit code 1", "stalled", "requested"; may be empty
+};
+
 class supervised_process {
 public:
     using state_listener = std::function<void(const supervised_process&, process_state from)>;
 
-    supervised_process(boost::asio::io_context& io, config::process_config config,
-                       spawn_request request, child_process::line_handler on_line,
+    // `config.name` is this copy's own name; `program` the configured process it is a copy of.
+    supervised_process(boost::asio::io_context& io, config::process_config config, std::string program,
+                       int instance, spawn_request request, child_process::line_handler on_line,
                        state_listener on_change);
     ~supervised_process();
     supervised_process(const supervised_process&) = delete;
@@ -32,9 +43,30 @@ public:
     void start();
     // SIGTERM to the child, SIGKILL after `grace`; from BACKOFF it simply stays down.
     void stop(std::chrono::milliseconds grace);
-    // Stop if needed, then start once the child is gone.
-    void restart(std::chrono::milliseconds grace);
+    // Stop if needed, then start once the child is gone; `reason` goes into the history.
+    void restart(std::chrono::milliseconds grace, const std::string& reason = "requested");
 
+    // Whether `pid` is this copy's command or runs below it (a notice's sender).
+    bool owns(pid_t pid) const;
+    // A notice from the child itself (through the notify socket): it is ready, and holds
+    // these partitions.
+    void notice(std::vector<int> partitions);
+    // RUNNING, and with notify_ready, the child said it is ready.
+    bool ready() const;
+    // The partitions the child last said it holds, and when it said so (wall clock ms).
+    const std::vector<int>& partitions() const { return partitions_; }
+    std::int64_t partitions_ms() const { return partitions_ms_; }
+    // Marks the copy stalled (its partitions' offsets stopped moving) or not; returns how
+    // long it has been stalled.
+    std::chrono::milliseconds set_stalled(bool stalled, std::chrono::steady_clock::time_point now);
+    bool stalled() const { return stalled_since_.has_value(); }
+    // Why the supervisor has not started it (empty: not held back).
+    const std::string& held() const { return held_; }
+    void set_held(std::string reason) { held_ = std::move(reason); }
+    const std::deque<history_entry>& history() const { return history_; }
+
+    const std::string& program() const { return program_; }
+    int instance() const { return instance_; }
     const config::process_config& config() const { return config_; }
     process_state state() const { return state_; }
     std::optional<pid_t> pid() const;
@@ -55,9 +87,13 @@ private:
     void on_backoff_elapsed();
     void on_grace_elapsed();
     void on_pid_check();
+    void remember(std::string event, std::string reason);
+    bool ready_after_running() const;
 
     boost::asio::io_context& io_;
     config::process_config config_;
+    std::string program_;
+    int instance_;
     spawn_request request_;
     child_process::line_handler on_line_;
     state_listener on_change_;
@@ -71,6 +107,13 @@ private:
     bool start_after_stop_ = false;
     bool kill_sent_ = false;  // SIGKILL sent in this stop
     std::optional<std::string> last_exit_;
+    std::string next_reason_;  // why the next change of state happens, if not the exit
+    bool notified_ready_ = false;
+    std::vector<int> partitions_;
+    std::int64_t partitions_ms_ = 0;
+    std::optional<std::chrono::steady_clock::time_point> stalled_since_;
+    std::string held_;
+    std::deque<history_entry> history_;
     boost::asio::steady_timer stable_timer_;
     boost::asio::steady_timer backoff_timer_;
     boost::asio::steady_timer kill_timer_;

@@ -1,4 +1,4 @@
-// Starting, routing and stopping all supervised processes; see supervisor.hpp.
+// Starting, routing, scaling and stopping all supervised processes; see supervisor.hpp.
 #include "supervision/supervisor.hpp"
 
 #include <algorithm>
@@ -8,62 +8,162 @@
 #include "log/logger.hpp"
 
 namespace orderstream::supervision {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
+// Every setting but the number of copies.
+bool same_but_instances(config::process_config a, config::process_config b) {
+    a.instances = b.instances = 1;
+    return a == b;
+}
+
+}  // namespace
 
 supervisor::supervisor(boost::asio::io_context& io,
                        const std::vector<config::process_config>& processes,
                        capture::output_store& store, supervisor_options options)
     : io_(io), store_(store), options_(std::move(options)) {
-    for (const auto& process : processes) {
+    for (const auto& process : processes)
         if (!store.find(process.terminal)) throw std::invalid_argument("no terminal \"" + process.terminal + "\"");
-        processes_.push_back(make_process(process));
+    for (const auto& process : processes) {
+        programs_.push_back({process, process.instances, std::make_shared<int>(process.instances)});
+        for (int i = 1; i <= process.instances; ++i) processes_.push_back(make_process(programs_.back(), i));
     }
 }
 
-std::unique_ptr<supervised_process> supervisor::make_process(const config::process_config& process) {
+std::unique_ptr<supervised_process> supervisor::make_process(const program& owner, int instance) {
+    auto copy = owner.config;
+    copy.name = config::instance_name(owner.config.name, instance);
     spawn_request request;
-    request.command = process.command.empty() ? options_.self_executable : process.command;
-    request.args = process.args;
+    request.command = copy.command.empty() ? options_.self_executable : copy.command;
+    request.args = copy.args;
     request.reaper = options_.self_executable;
     request.environment = options_.child_environment;
+    request.environment.emplace_back("ORDERSTREAM_PROCESS_NAME", copy.name);
     request.max_line_bytes = options_.max_line_bytes;
-    auto on_line = [&store = store_, index = store_.find_or_add(process.terminal)](std::string_view line) {
-        store.append(index, line);
+    // While a process runs several copies, each line says which copy printed it.
+    auto on_line = [&store = store_, index = store_.find_or_add(copy.terminal), copies = owner.copies,
+                    tag = copy.name + " | ", tagged = std::string()](std::string_view line) mutable {
+        if (*copies <= 1) {
+            store.append(index, line);
+            return;
+        }
+        tagged.assign(tag).append(line);
+        store.append(index, tagged);
     };
     return std::make_unique<supervised_process>(
-        io_, process, std::move(request), std::move(on_line),
+        io_, std::move(copy), owner.config.name, instance, std::move(request), std::move(on_line),
         [this](const supervised_process& p, process_state from) { state_changed(p, from); });
+}
+
+supervisor::program* supervisor::find_program(std::string_view name) {
+    for (auto& p : programs_)
+        if (p.config.name == name) return &p;
+    return nullptr;
+}
+
+std::vector<std::pair<config::process_config, int>> supervisor::programs() const {
+    std::vector<std::pair<config::process_config, int>> list;
+    for (const auto& p : programs_) list.emplace_back(p.config, p.instances);
+    return list;
+}
+
+void supervisor::add_copy(program& owner, int instance) {
+    const auto name = config::instance_name(owner.config.name, instance);
+    if (auto* existing = find(name)) {
+        // Still stopping after a scale-down: it stays after all.
+        auto retiring = retiring_.find(name);
+        if (retiring != retiring_.end() && !retiring->second) {
+            retiring_.erase(retiring);
+            existing->start();
+        }
+        return;
+    }
+    // Next to the other copies of its process.
+    auto last = std::find_if(processes_.rbegin(), processes_.rend(),
+                             [&](const auto& p) { return p->program() == owner.config.name; });
+    auto at = processes_.insert(last == processes_.rend() ? processes_.end() : last.base(), make_process(owner, instance));
+    if (started_) start_when_ready(**at);
+}
+
+void supervisor::resize(program& owner, int instances) {
+    const int before = owner.instances;
+    owner.instances = instances;
+    *owner.copies = instances;
+    for (int i = before + 1; i <= instances; ++i) add_copy(owner, i);
+    for (int i = instances + 1; i <= before; ++i)
+        if (auto* copy = find(config::instance_name(owner.config.name, i))) retire_when_stopped(*copy, std::nullopt);
+}
+
+std::optional<std::string> supervisor::scale(std::string_view name, int instances) {
+    auto* owner = find_program(name);
+    if (!owner) {
+        auto* copy = find(name);
+        return copy ? "\"" + std::string(name) + "\" is a copy; scale its process \"" + copy->program() + "\""
+                    : "unknown process \"" + std::string(name) + "\"";
+    }
+    if (instances < 1 || instances > config::max_instances)
+        return "instances must be between 1 and " + std::to_string(config::max_instances);
+    if (shutting_down_) return std::string("the daemon is shutting down; nothing can be started");
+    if (instances != owner->instances)
+        log::get("supervisor")->info("{}: scaling from {} to {} copies", owner->config.name, owner->instances, instances);
+    resize(*owner, instances);
+    if (list_listener_) list_listener_();
+    return std::nullopt;
 }
 
 update_result supervisor::update(const std::vector<config::process_config>& processes) {
     update_result result;
-    std::map<std::string, const config::process_config*> wanted;
-    for (const auto& process : processes) wanted[process.name] = &process;
-    // Removed and changed: stopped first; retire() drops or replaces them once at rest.
-    for (auto& process : processes_) {
-        const auto& name = process->config().name;
-        auto found = wanted.find(name);
-        auto retiring = retiring_.find(name);
-        if (found == wanted.end()) {
-            result.removed.push_back(name);
-            retiring_[name] = std::nullopt;
-        } else if (retiring != retiring_.end() ? retiring->second != *found->second : process->config() != *found->second) {
-            result.changed.push_back(name);
-            retiring_[name] = *found->second;
-        } else {
-            result.unchanged.push_back(name);
+    std::vector<program> kept;
+    for (auto& current : programs_) {
+        auto found = std::find_if(processes.begin(), processes.end(),
+                                  [&](const auto& p) { return p.name == current.config.name; });
+        if (found == processes.end()) {
+            result.removed.push_back(current.config.name);
+            for (auto& copy : processes_)
+                if (copy->program() == current.config.name) retire_when_stopped(*copy, std::nullopt);
             continue;
         }
-        process->stop(options_.stop_grace);
-        if (is_at_rest(process->state())) boost::asio::post(io_, [this, name] { retire(name); });
+        // A count changed in the file is applied; one set through scale() otherwise stays.
+        const int instances = found->instances != current.config.instances ? found->instances : current.instances;
+        if (!same_but_instances(current.config, *found)) {
+            result.changed.push_back(current.config.name);
+            current.config = *found;
+            for (auto& copy : processes_)
+                if (copy->program() == current.config.name && copy->instance() <= instances) {
+                    retire_when_stopped(*copy, successor{current.config, copy->instance()});
+                }
+        } else if (instances != current.instances) {
+            result.changed.push_back(current.config.name);
+        } else {
+            result.unchanged.push_back(current.config.name);
+        }
+        current.config = *found;
+        kept.push_back(std::move(current));
+        resize(kept.back(), instances);
     }
+    programs_ = std::move(kept);
     for (const auto& process : processes) {
-        if (find(process.name)) continue;
+        if (find_program(process.name)) continue;
         result.added.push_back(process.name);
-        processes_.push_back(make_process(process));
-        processes_.back()->start();
+        programs_.push_back({process, 0, std::make_shared<int>(process.instances)});
+        resize(programs_.back(), process.instances);
     }
     if (list_listener_) list_listener_();
     return result;
+}
+
+void supervisor::retire_when_stopped(supervised_process& copy, std::optional<successor> next) {
+    const auto name = copy.config().name;
+    retiring_[name] = std::move(next);
+    waiting_.erase(name);
+    copy.stop(options_.stop_grace);
+    if (is_at_rest(copy.state())) boost::asio::post(io_, [this, name] { retire(name); });
 }
 
 void supervisor::retire(const std::string& name) {
@@ -72,28 +172,96 @@ void supervisor::retire(const std::string& name) {
     auto it = std::find_if(processes_.begin(), processes_.end(),
                            [&](const auto& p) { return p->config().name == name; });
     if (it == processes_.end() || !is_at_rest((*it)->state())) return;
-    auto successor = std::move(retiring->second);
+    auto next = std::move(retiring->second);
     retiring_.erase(retiring);
     auto logger = log::get("supervisor");
-    if (!successor) {
-        logger->info("{}: removed by a reload", name);
+    if (!next) {
+        logger->info("{}: removed", name);
         processes_.erase(it);
         if (list_listener_) list_listener_();
         return;
     }
     logger->info("{}: starting again with its reloaded settings", name);
-    *it = make_process(*successor);
-    if (!shutting_down_) (*it)->start();
+    auto* owner = find_program(next->config.name);
+    program fallback{next->config, next->instance, std::make_shared<int>(next->instance)};
+    *it = make_process(owner ? *owner : fallback, next->instance);
+    if (!shutting_down_) start_when_ready(**it);
     if (list_listener_) list_listener_();
 }
 
 void supervisor::start_all() {
-    for (auto& process : processes_) process->start();
+    started_ = true;
+    for (auto& process : processes_) start_when_ready(*process);
+}
+
+std::optional<std::string> supervisor::dependencies_block(const config::process_config& config, bool& failed) const {
+    std::vector<std::string> waiting, fatal;
+    for (const auto& dependency : config.depends_on) {
+        bool ready = true, any = false;
+        for (const auto& copy : processes_) {
+            if (copy->program() != dependency || retiring_.count(copy->config().name)) continue;
+            any = true;
+            if (copy->state() == process_state::fatal) fatal.push_back(copy->config().name);
+            ready = ready && copy->ready();
+        }
+        if (!any || !ready) waiting.push_back(dependency);
+    }
+    failed = !fatal.empty();
+    if (failed) return "not started: " + join(fatal) + (fatal.size() > 1 ? " are" : " is") + " FATAL";
+    if (!waiting.empty()) return "waiting for " + join(waiting) + " to be ready";
+    return std::nullopt;
+}
+
+void supervisor::start_when_ready(supervised_process& copy) {
+    bool failed = false;
+    if (auto block = dependencies_block(copy.config(), failed)) {
+        if (!failed) waiting_.insert(copy.config().name);
+        if (copy.held() != *block) log::get("supervisor")->info("{}: {}", copy.config().name, *block);
+        copy.set_held(*block);
+        if (listener_) listener_(copy, copy.state());
+        return;
+    }
+    copy.start();
+}
+
+// After any change of state: starts the copies whose dependencies became ready, and gives up
+// on those whose dependency went FATAL.
+void supervisor::release_held() {
+    if (shutting_down_) return;
+    const auto names = waiting_;
+    for (const auto& name : names) {
+        auto* copy = find(name);
+        waiting_.erase(name);
+        if (!copy || !is_at_rest(copy->state()) || copy->held().empty()) continue;  // started by hand meanwhile
+        start_when_ready(*copy);
+    }
+}
+
+void supervisor::notice(const struct notice& received) {
+    for (auto& copy : processes_) {
+        if (!copy->owns(received.pid)) continue;
+        if (received.ready || received.has_partitions)
+            copy->notice(received.has_partitions ? received.partitions : copy->partitions());
+        return;
+    }
+}
+
+void supervisor::check_stalls(const std::set<std::string>& stalled, std::chrono::steady_clock::time_point now) {
+    for (auto& copy : processes_) {
+        const auto since = copy->set_stalled(stalled.count(copy->config().name) > 0, now);
+        const double limit = copy->config().restart_when_stalled_seconds;
+        if (limit <= 0 || !copy->stalled() || shutting_down_ || retiring_.count(copy->config().name)) continue;
+        if (std::chrono::duration<double>(since).count() < limit) continue;
+        log::get("supervisor")->warn("{}: its partitions have been stalled for {:.0f} s while it runs; restarting it",
+                                     copy->config().name, std::chrono::duration<double>(since).count());
+        copy->restart(options_.stop_grace, "stalled");
+    }
 }
 
 void supervisor::stop_all(std::function<void()> on_stopped) {
     on_stopped_ = std::move(on_stopped);
     shutting_down_ = true;
+    waiting_.clear();
     for (auto& process : processes_) process->stop(options_.stop_grace);
     check_all_stopped();
 }
@@ -107,8 +275,7 @@ supervised_process* supervisor::find(std::string_view name) {
 void supervisor::state_changed(const supervised_process& process, process_state from) {
     auto logger = log::get("supervisor");
     auto to = process.state();
-    if (to == from) {  // no change of state: the command's pid became known
-        if (process.pid()) logger->info("{}: running as pid {}", process.config().name, *process.pid());
+    if (to == from) {  // no change of state: the command's pid, or its readiness, became known
     } else if (to == process_state::backoff) {
         logger->warn("{}: {} -> {} ({}); next start in {} ms", process.config().name,
                      to_string(from), to_string(to), process.last_exit().value_or("?"),
@@ -125,6 +292,7 @@ void supervisor::state_changed(const supervised_process& process, process_state 
     if (listener_) listener_(process, from);
     if (retiring_.count(process.config().name) && is_at_rest(to))
         boost::asio::post(io_, [this, name = process.config().name] { retire(name); });
+    if (!waiting_.empty()) boost::asio::post(io_, [this] { release_held(); });
     if (on_stopped_) check_all_stopped();
 }
 

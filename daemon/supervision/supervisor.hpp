@@ -1,5 +1,7 @@
-// Owns every supervised process: starts them, routes their output into the terminals, and
-// stops them all (SIGTERM, then SIGKILL after the grace period) on shutdown.
+// Owns every supervised process: starts them in dependency order, runs N copies of those with
+// `instances`, routes their output into the terminals (tagged by copy when there are several),
+// restarts copies that stall, and stops them all (SIGTERM, then SIGKILL after the grace period)
+// on shutdown.
 #pragma once
 
 #include <chrono>
@@ -7,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +19,7 @@
 
 #include "capture/output_store.hpp"
 #include "config/daemon_config.hpp"
+#include "supervision/notify_socket.hpp"
 #include "supervision/supervised_process.hpp"
 
 namespace orderstream::supervision {
@@ -42,6 +46,7 @@ public:
     supervisor(boost::asio::io_context& io, const std::vector<config::process_config>& processes,
                capture::output_store& store, supervisor_options options);
 
+    // Starts every copy whose dependencies are ready; the others wait for them.
     void start_all();
     // Calls on_stopped once every child is gone (at once if none runs). From then on the
     // supervisor is shutting down: nothing may start again.
@@ -50,35 +55,70 @@ public:
 
     // Applies a reloaded list of processes, as supervisord's `update` does: added ones start,
     // removed ones stop and go, changed ones stop and start again with their new settings, and
-    // unchanged ones are not touched (same pid). New terminals are added to the store.
+    // unchanged ones are not touched (same pid). A changed `instances` scales to it; otherwise
+    // a count set through scale() stays. New terminals are added to the store.
     update_result update(const std::vector<config::process_config>& processes);
 
+    // Runs `instances` copies of the configured process `name` (1 to max_instances): new copies
+    // start, surplus ones (the highest numbered) stop gracefully and go. Returns an error.
+    std::optional<std::string> scale(std::string_view name, int instances);
+    // The configured processes and how many copies each runs now, in config order.
+    std::vector<std::pair<config::process_config, int>> programs() const;
+
+    // A notice from the notify socket: the copy the sender belongs to takes it.
+    void notice(const notice& received);
+    // The copies whose partitions are stalled now (by name); those stalled for their
+    // restart_when_stalled_seconds are restarted.
+    void check_stalls(const std::set<std::string>& stalled, std::chrono::steady_clock::time_point now);
+
     supervised_process* find(std::string_view name);
+    // Every copy, those of one process next to each other.
     const std::vector<std::unique_ptr<supervised_process>>& processes() const { return processes_; }
     std::chrono::milliseconds stop_grace() const { return options_.stop_grace; }
     // Called after every state change of any process (besides the supervisor's own logging).
     void on_state_change(state_listener listener) { listener_ = std::move(listener); }
-    // Called when a reload added, removed or replaced a process.
+    // Called when a reload or a scale added, removed or replaced a copy.
     void on_list_change(std::function<void()> listener) { list_listener_ = std::move(listener); }
 
 private:
-    std::unique_ptr<supervised_process> make_process(const config::process_config& process);
+    struct program {
+        config::process_config config;  // as configured (its name is the first copy's)
+        int instances = 1;               // copies wanted now
+        // Read by the copies' line handlers, which may outlive the program.
+        std::shared_ptr<int> copies = std::make_shared<int>(1);
+    };
+    // A copy that is stopping to be replaced (with these settings) or removed (none).
+    struct successor {
+        config::process_config config;
+        int instance = 1;
+    };
+
+    program* find_program(std::string_view name);
+    std::unique_ptr<supervised_process> make_process(const program& owner, int instance);
+    void add_copy(program& owner, int instance);
+    void resize(program& owner, int instances);
+    // Starts the copy if what it depends on is ready, else holds it back (with the reason).
+    void start_when_ready(supervised_process& copy);
+    void release_held();
+    std::optional<std::string> dependencies_block(const config::process_config& config, bool& failed) const;
     void state_changed(const supervised_process& process, process_state from);
-    // Replaces (or drops) a retiring process once it is at rest.
+    // Replaces (or drops) a retiring copy once it is at rest.
     void retire(const std::string& name);
+    void retire_when_stopped(supervised_process& copy, std::optional<successor> next);
     void check_all_stopped();
 
     boost::asio::io_context& io_;
     capture::output_store& store_;
     supervisor_options options_;
+    std::vector<program> programs_;
     std::vector<std::unique_ptr<supervised_process>> processes_;
     state_listener listener_;
     std::function<void()> list_listener_;
     std::function<void()> on_stopped_;
+    bool started_ = false;
     bool shutting_down_ = false;
-    // Processes stopping because a reload removed them (nullopt) or changed them (their new
-    // settings), by name.
-    std::map<std::string, std::optional<config::process_config>> retiring_;
+    std::set<std::string> waiting_;  // copies held back until their dependencies are ready
+    std::map<std::string, std::optional<successor>> retiring_;  // by copy name
 };
 
 }  // namespace orderstream::supervision
