@@ -123,7 +123,9 @@ void pipeline_state::apply(observation&& report) {
     if (report.groups)
         for (auto& snapshot : *report.groups) {
             if (!stats_.count(snapshot.group) && stats_.size() >= limits_.max_groups) continue;
-            stats_[snapshot.group].offsets = std::move(snapshot);
+            auto& stats = stats_[snapshot.group];
+            stats.offsets = std::move(snapshot);
+            stats.offsets_fresh = true;
         }
 }
 
@@ -145,6 +147,32 @@ void pipeline_state::tick(std::int64_t now_ms) {
         for (const auto& group : groups_)
             if (status(t, group) == order_status::lost) ++stats_[group].lost;
     }
+    judge_groups(now_ms);
+}
+
+void pipeline_state::judge_groups(std::int64_t now_ms) {
+    if (first_tick_ms_ < 0) first_tick_ms_ = now_ms;
+    const auto window = limits_.health_window_ms;
+    for (const auto& group : groups_) {
+        auto& stats = stats_[group];
+        auto& health = health_.try_emplace(group, window).first->second;
+        if (stats.offsets_fresh) {
+            health.sample(now_ms, stats.offsets.partitions);
+            stats.offsets_fresh = false;
+            stats.offsets_ms = now_ms;
+        }
+        // Not read yet right after the start is no failure.
+        const bool readable = stats.offsets_ms >= 0 ? now_ms - stats.offsets_ms <= window : now_ms - first_tick_ms_ <= window;
+        static const std::vector<local_member> none;
+        auto members = local_members_.find(group);
+        verdicts_[group] = health.evaluate(now_ms, readable && (cluster_.reachable || !cluster_seen_), members == local_members_.end() ? none : members->second,
+                                           stats.offsets.members);
+    }
+}
+
+const group_verdict* pipeline_state::health(const std::string& group) const {
+    auto it = verdicts_.find(group);
+    return it == verdicts_.end() ? nullptr : &it->second;
 }
 
 std::int64_t pipeline_state::partition_lag(const group_partition& p) {

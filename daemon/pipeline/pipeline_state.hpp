@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pipeline/group_health.hpp"
 #include "pipeline/pipeline_events.hpp"
 
 namespace orderstream::pipeline {
@@ -38,6 +39,7 @@ struct state_limits {
     std::size_t max_groups = 16;
     std::size_t max_partitions = 1024;  // per group, for who holds which partition
     std::size_t max_reasons = 32;
+    std::int64_t health_window_ms = 30000;  // the window a group's health is judged over
 };
 
 // -1 for an empty list.
@@ -81,6 +83,8 @@ public:
         std::deque<std::int64_t> latencies;  // ms, newest last
         std::vector<std::int64_t> second_latencies;
         group_snapshot offsets;
+        bool offsets_fresh = false;     // a snapshot came since the last tick
+        std::int64_t offsets_ms = -1;   // the tick that last saw a fresh snapshot
     };
     struct history_point {
         std::int64_t t_ms = 0;
@@ -95,6 +99,14 @@ public:
     void apply(observation&& report);
     // Once a second: closes the current history point and recounts lost orders.
     void tick(std::int64_t now_ms);
+
+    // The consumers of each group that the daemon runs (from its supervisor), for the groups'
+    // health at the next tick.
+    void set_local_members(std::map<std::string, std::vector<local_member>> members) {
+        local_members_ = std::move(members);
+    }
+    // The group's health as of the last tick (nullptr before the first, or for a group not run).
+    const group_verdict* health(const std::string& group) const;
 
     // The groups the daemon runs (their commits are read, so their losses counted).
     const std::vector<std::string>& configured_groups() const { return groups_; }
@@ -134,6 +146,7 @@ private:
     void forget_oldest_trace();
     void record_latency(const std::string& group, std::int64_t ms);
     void apply_processing(const processing_seen& record);
+    void judge_groups(std::int64_t now_ms);
 
     std::vector<std::string> groups_;
     bool embedded_;
@@ -153,6 +166,10 @@ private:
     double revenue_seen_ = 0;
     history_point current_;
     std::deque<history_point> history_;
+    std::int64_t first_tick_ms_ = -1;
+    std::map<std::string, std::vector<local_member>> local_members_;
+    std::map<std::string, group_health> health_;
+    std::map<std::string, group_verdict> verdicts_;
 };
 
 }  // namespace orderstream::pipeline
