@@ -5,6 +5,8 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -25,9 +27,11 @@
 #include "kafka/broker_control.hpp"
 #include "kafka/embedded_cluster.hpp"
 #include "kafka/pipeline_observer.hpp"
+#include "kafka/ready_notice.hpp"
 #include "log/logger.hpp"
 #include "pipeline/pipeline_state.hpp"
 #include "capture/log_files.hpp"
+#include "supervision/notify_socket.hpp"
 #include "supervision/supervisor.hpp"
 
 namespace orderstream::app {
@@ -43,35 +47,18 @@ std::int64_t now_ms() {
         .count();
 }
 
-// The positional arguments of this binary's "consume GROUP [TOPIC] [options]" (every option
-// of consume takes a value), or nothing for any other process.
-std::vector<std::string> consume_positionals(const config::process_config& process) {
-    std::vector<std::string> positionals;
-    if (!process.command.empty() || process.args.empty() || process.args[0] != "consume") return positionals;
-    for (std::size_t i = 1; i < process.args.size(); ++i) {
-        const auto& arg = process.args[i];
-        if (arg.size() > 1 && arg[0] == '-') {
-            bool value_attached = arg.find('=') != std::string::npos || (arg[1] != '-' && arg.size() > 2);
-            if (!value_attached) ++i;
-            continue;
-        }
-        positionals.push_back(arg);
-    }
-    return positionals;
-}
-
 // The consumer groups the configured processes run, to watch their lag.
 std::vector<std::string> consumer_groups(const std::vector<config::process_config>& processes) {
     std::vector<std::string> groups;
     for (const auto& process : processes)
-        if (auto positionals = consume_positionals(process); !positionals.empty()) groups.push_back(positionals[0]);
+        if (auto positionals = config::consume_positionals(process); !positionals.empty()) groups.push_back(positionals[0]);
     return groups;
 }
 
 // The topic those consumers read: the one the dashboard watches.
 std::string watched_topic(const std::vector<config::process_config>& processes) {
     for (const auto& process : processes)
-        if (auto positionals = consume_positionals(process); positionals.size() >= 2) return positionals[1];
+        if (auto positionals = config::consume_positionals(process); positionals.size() >= 2) return positionals[1];
     return kafka::orders_topic;
 }
 
@@ -91,6 +78,27 @@ std::uint64_t raise_open_file_limit() {
 // Half the descriptors for connections, the rest for children and Kafka.
 std::size_t connection_cap(std::uint64_t open_files) {
     return static_cast<std::size_t>(std::clamp<std::uint64_t>(open_files / 2, 16, 10000));
+}
+
+// The daemon's consumers of each group, for its health: which copy holds which partition, and
+// which crashed.
+std::map<std::string, std::vector<pipeline::local_member>> local_members(const supervision::supervisor& supervisor) {
+    std::map<std::string, std::vector<pipeline::local_member>> members;
+    using supervision::process_state;
+    for (const auto& copy : supervisor.processes()) {
+        auto group = config::consumer_group(copy->config());
+        if (group.empty()) continue;
+        const auto state = copy->state();
+        pipeline::local_member member;
+        member.name = copy->config().name;
+        member.alive = state == process_state::starting || state == process_state::running;
+        if (state == process_state::backoff || state == process_state::fatal || state == process_state::exited)
+            member.gone = std::string(supervision::to_string(state));
+        member.partitions = copy->partitions();
+        member.partitions_ms = copy->partitions_ms();
+        members[group].push_back(std::move(member));
+    }
+    return members;
 }
 
 std::string join_properties(const std::vector<std::pair<std::string, std::string>>& properties) {
@@ -138,13 +146,18 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
         logger->info("output kept in {} ({} lines of the previous run restored)", config.capture.log_dir, restored);
     }
 
+    // Children say on this socket when they are ready and which partitions they hold.
+    std::function<void(const supervision::notice&)> on_notice;
+    supervision::notify_socket notices(io, [&on_notice](const supervision::notice& received) { on_notice(received); });
     supervision::supervisor_options options;
     options.self_executable = std::filesystem::read_symlink("/proc/self/exe").string();
     options.child_environment = {{kafka::bootstrap_env, kafka_options.bootstrap_servers},
-                                 {kafka::properties_env, join_properties(kafka_options.properties)}};
+                                 {kafka::properties_env, join_properties(kafka_options.properties)},
+                                 {kafka::notify_socket_env, notices.path()}};
     options.max_line_bytes = config.capture.max_line_bytes;
     options.stop_grace = millis(config.supervisor.stop_grace_seconds);
     supervision::supervisor supervisor(io, config.processes, store, options);
+    on_notice = [&supervisor](const supervision::notice& received) { supervisor.notice(received); };
 
     http::router router(store, supervisor, config.http.web_root);
     if (files) {
@@ -160,7 +173,9 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     router.set_stream_hub(&hub);
 
     // The Kafka view: a thread reads the topics and metadata, the loop owns the state.
-    pipeline::pipeline_state pipeline(consumer_groups(config.processes), embedded != nullptr);
+    pipeline::state_limits pipeline_limits;
+    pipeline_limits.health_window_ms = static_cast<std::int64_t>(config.supervisor.health_window_seconds * 1000);
+    pipeline::pipeline_state pipeline(consumer_groups(config.processes), embedded != nullptr, pipeline_limits);
     router.set_pipeline(&pipeline);
     std::optional<kafka::broker_control> brokers;
     if (embedded) {
@@ -188,7 +203,14 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
         tick.expires_after(std::chrono::seconds(1));
         tick.async_wait([&](const boost::system::error_code& ec) {
             if (ec) return;
+            // The groups' health from their commits and our copies; stalled copies may restart.
+            pipeline.set_local_members(local_members(supervisor));
             pipeline.tick(now_ms());
+            std::set<std::string> stalled;
+            for (const auto& group : pipeline.configured_groups())
+                if (const auto* health = pipeline.health(group))
+                    stalled.insert(health->stalled_members.begin(), health->stalled_members.end());
+            supervisor.check_stalls(stalled, std::chrono::steady_clock::now());
             hub.set_metrics(http::live_json(pipeline));
             do_tick();
         });
@@ -293,6 +315,7 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
                 supervisor.stop_all([&] {
                     logger->info("all children stopped; exiting");
                     listener->stop();
+                    notices.close();
                     tick.cancel();
                     io.stop();
                 });

@@ -44,6 +44,21 @@ std::vector<member_row> members_of(const pipeline_state& state, const pipeline_s
     return rows;
 }
 
+json health_json(const pipeline::group_verdict* verdict) {
+    if (!verdict) return nullptr;
+    json partitions = json::array();
+    for (const auto& p : verdict->partitions)
+        partitions.push_back({{"partition", p.partition},
+                              {"status", pipeline::to_string(p.status)},
+                              {"lag", optional_number(p.lag)},
+                              {"holder", p.holder.empty() ? json(nullptr) : json(p.holder)},
+                              {"reason", p.reason}});
+    return {{"status", pipeline::to_string(verdict->status)},
+            {"reason", verdict->reason},
+            {"partitions", partitions},
+            {"stalled", verdict->stalled_members}};
+}
+
 }  // namespace
 
 std::optional<member_label> parse_member_label(const std::string& label) {
@@ -102,7 +117,43 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
                                   {"lag", optional_number(lag)}});
         }
         json members = json::array(), assignment = json::object();
-        for (auto& row : members_of(state, stats, now_ms)) {
+        auto rows = members_of(state, stats, now_ms);
+        // Our own consumers say which partitions they hold at each rebalance: fresher than
+        // their records, and it shows the idle ones too.
+        std::size_t copies = 0;
+        for (const auto& local : processes) {
+            if (local.group != group || !local.notified) continue;
+            ++copies;
+            const auto label = group + "@" + hostname + "#" + std::to_string(local.pid);
+            auto row = std::find_if(rows.begin(), rows.end(), [&](const member_row& r) { return r.label == label; });
+            if (row == rows.end()) row = rows.insert(rows.end(), member_row{label, "", "", {}});
+            row->partitions.assign(local.partitions.begin(), local.partitions.end());
+        }
+        // A partition another of our copies says it holds now has moved on from its old holder.
+        for (auto& row : rows) {
+            if (stats.offsets.described) break;
+            row.partitions.erase(std::remove_if(row.partitions.begin(), row.partitions.end(),
+                                                [&](std::int32_t partition) {
+                                                    for (const auto& local : processes) {
+                                                        const auto label = group + "@" + hostname + "#" + std::to_string(local.pid);
+                                                        if (local.group == group && local.notified && label != row.label &&
+                                                            std::count(local.partitions.begin(), local.partitions.end(), partition))
+                                                            return true;
+                                                    }
+                                                    return false;
+                                                }),
+                                 row.partitions.end());
+        }
+        // A copy of ours that is gone and holds nothing any more is no member.
+        rows.erase(std::remove_if(rows.begin(), rows.end(),
+                                  [&](const member_row& row) {
+                                      auto label = parse_member_label(row.label);
+                                      if (!row.partitions.empty() || !label || label->host != hostname) return false;
+                                      return std::none_of(processes.begin(), processes.end(),
+                                                          [&](const local_process& p) { return p.pid == label->pid; });
+                                  }),
+                   rows.end());
+        for (auto& row : rows) {
             std::sort(row.partitions.begin(), row.partitions.end());
             std::int64_t lag = 0;
             for (auto partition : row.partitions) lag += std::max<std::int64_t>(0, lag_of.count(partition) ? lag_of[partition] : 0);
@@ -116,7 +167,13 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
                                {"partitions", row.partitions},
                                {"lag", lag},
                                {"process", process},
-                               {"external", process.is_null()}});
+                               {"external", process.is_null()},
+                               {"idle", row.partitions.empty()},
+                               {"idle_reason", !row.partitions.empty() ? json(nullptr)
+                                               : copies > stats.offsets.partitions.size() && !stats.offsets.partitions.empty()
+                                                   ? json("the group has " + std::to_string(copies) + " members and the topic " +
+                                                          std::to_string(stats.offsets.partitions.size()) + " partitions")
+                                                   : json("holds no partition now")}});
             assignment[row.label] = row.partitions;
         }
         auto seconds = state.lag_seconds(stats, now_ms);
@@ -132,6 +189,7 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
                         {"rebalances", rebalances},
                         {"lag", state.group_lag(stats)},
                         {"lag_seconds", seconds ? json(*seconds) : json(nullptr)},
+                        {"health", health_json(state.health(group))},
                         {"processed", stats.processed},
                         {"duplicates", stats.duplicates},
                         {"lost", stats.lost},
@@ -192,6 +250,7 @@ std::string live_json(const pipeline_state& state) {
     json groups = json::object();
     for (const auto& [group, stats] : state.groups())
         groups[group] = {{"lag", state.group_lag(stats)}, {"lost", stats.lost}, {"duplicates", stats.duplicates},
+                         {"health", health_json(state.health(group))},
                          {"processed", stats.processed},
                          {"p99_ms", optional_number(pipeline_state::latency_percentile(stats, 0.99))}};
     const auto& history = state.history();

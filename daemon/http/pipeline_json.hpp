@@ -15,6 +15,9 @@ namespace orderstream::http {
 struct local_process {
     std::string name;
     int pid = 0;
+    std::string group;         // for a consumer: its group
+    bool notified = false;     // the child said which partitions it holds
+    std::vector<int> partitions;
 };
 
 std::string cluster_json(const pipeline::pipeline_state& state);

@@ -150,6 +150,7 @@ response router::route(const request& req) {
         }
         if (segments.size() == 4 && segments[1] == "processes") {
             if (req.method() != verb::post) return method_not_allowed("POST", version);
+            if (segments[3] == "scale") return scale(segments[2], req.body());
             return process_action(segments[2], segments[3]);
         }
         return error_response(status::not_found, "no such API endpoint: " + target->path, version);
@@ -230,11 +231,29 @@ response router::clear(const std::vector<std::string_view>& segments) {
 
 std::string processes_json(const supervision::supervisor& supervisor) {
     auto list = nlohmann::json::array();
+    std::map<std::string, int> instances;
+    for (const auto& [program, count] : supervisor.programs()) instances[program.name] = count;
     for (const auto& process : supervisor.processes()) {
-        nlohmann::json item{{"name", process->config().name},
-                            {"terminal", process->config().terminal},
+        const auto& config = process->config();
+        const auto group = config::consumer_group(config);
+        auto history = nlohmann::json::array();
+        for (const auto& entry : process->history())
+            history.push_back({{"t_ms", entry.t_ms}, {"event", entry.event}, {"reason", entry.reason}});
+        nlohmann::json item{{"name", config.name},
+                            {"process", process->program()},
+                            {"instance", process->instance()},
+                            {"instances", instances.count(process->program()) ? instances[process->program()] : 0},
+                            {"terminal", config.terminal},
+                            {"group", group.empty() ? nlohmann::json(nullptr) : nlohmann::json(group)},
                             {"state", supervision::to_string(process->state())},
+                            {"ready", process->ready()},
+                            {"held", process->held().empty() ? nlohmann::json(nullptr) : nlohmann::json(process->held())},
+                            {"depends_on", config.depends_on},
+                            {"stalled", process->stalled()},
+                            {"restart_when_stalled_seconds", config.restart_when_stalled_seconds},
+                            {"history", history},
                             {"restarts", process->restarts()}};
+        item["partitions"] = process->partitions_ms() > 0 ? nlohmann::json(process->partitions()) : nlohmann::json(nullptr);
         auto pid = process->pid();
         item["pid"] = pid ? nlohmann::json(*pid) : nlohmann::json(nullptr);
         auto uptime = process->uptime_seconds();
@@ -267,6 +286,27 @@ response router::process_action(std::string_view name, std::string_view action) 
     return json_response(nlohmann::json{{"name", name},
                                         {"action", action},
                                         {"state", supervision::to_string(process->state())}}
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                         11);
+}
+
+response router::scale(std::string_view name, const std::string& body) {
+    auto parsed = nlohmann::json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("instances") ||
+        !parsed["instances"].is_number_integer())
+        return error_response(status::bad_request, R"(the body must be JSON like {"instances": 3})");
+    const auto wanted = parsed["instances"].get<std::int64_t>();
+    const int instances = static_cast<int>(std::clamp<std::int64_t>(wanted, -1, config::max_instances + 1));
+    if (auto failure = supervisor_.scale(name, instances)) {
+        const bool unknown = failure->rfind("unknown", 0) == 0;
+        const bool shutting = supervisor_.shutting_down();
+        return error_response(unknown ? status::not_found : shutting ? status::conflict : status::unprocessable_entity, *failure);
+    }
+    auto copies = nlohmann::json::array();
+    for (const auto& process : supervisor_.processes())
+        if (process->program() == name) copies.push_back({{"name", process->config().name},
+                                                          {"state", supervision::to_string(process->state())}});
+    return json_response(nlohmann::json{{"process", name}, {"instances", instances}, {"copies", copies}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                          11);
 }
@@ -325,7 +365,9 @@ response router::broker_action(std::string_view broker, std::string_view action,
 std::vector<local_process> router::local_processes() const {
     std::vector<local_process> list;
     for (const auto& process : supervisor_.processes())
-        if (auto pid = process->pid()) list.push_back({process->config().name, static_cast<int>(*pid)});
+        if (auto pid = process->pid())
+            list.push_back({process->config().name, static_cast<int>(*pid), config::consumer_group(process->config()),
+                            process->partitions_ms() > 0, process->partitions()});
     return list;
 }
 
@@ -355,7 +397,13 @@ response router::readiness() const {
     std::vector<std::string> reasons;
     for (const auto& process : supervisor_.processes())
         if (process->state() != supervision::process_state::running)
-            reasons.push_back(process->config().name + " is " + std::string(supervision::to_string(process->state())));
+            reasons.push_back(process->config().name + " is " + std::string(supervision::to_string(process->state())) +
+                              (process->held().empty() ? "" : " (" + process->held() + ")"));
+    if (pipeline_)
+        for (const auto& group : pipeline_->configured_groups())
+            if (const auto* health = pipeline_->health(group))
+                if (health->status >= pipeline::group_status::stall)
+                    reasons.push_back(group + " is " + std::string(pipeline::to_string(health->status)) + ": " + health->reason);
     if (readiness_probe_)
         if (auto reason = readiness_probe_()) reasons.push_back(*reason);
     if (pipeline_ && !pipeline_->cluster_reachable())
@@ -390,6 +438,20 @@ response router::metrics() const {
                            process_state::stopping, process_state::exited, process_state::fatal})
             out.sample("orderstream_process_state", {{"process", p->config().name}, {"state", supervision::to_string(state)}},
                        p->state() == state ? 1 : 0);
+
+    if (pipeline_) {
+        out.family("orderstream_group_status", "gauge",
+                   "1 for the health status each consumer group is in (judged over a sliding window, as Burrow does), 0 for the others.");
+        for (const auto& group : pipeline_->configured_groups())
+            if (const auto* health = pipeline_->health(group))
+                for (auto status : {pipeline::group_status::ok, pipeline::group_status::warn, pipeline::group_status::stall,
+                                    pipeline::group_status::stop, pipeline::group_status::err})
+                    out.sample("orderstream_group_status", {{"group", group}, {"status", std::string(pipeline::to_string(status))}},
+                               health->status == status ? 1 : 0);
+    }
+    out.family("orderstream_process_stalled", "gauge", "1 while the partitions a consumer copy holds are stalled.");
+    for (const auto& p : supervisor_.processes())
+        out.sample("orderstream_process_stalled", {{"process", p->config().name}}, p->stalled() ? 1 : 0);
 
     out.family("orderstream_http_responses_total", "counter", "HTTP responses sent, by status code.");
     for (const auto& [code, count] : responses_by_status_) {

@@ -75,6 +75,7 @@ private:
     response clear(const std::vector<std::string_view>& segments);
     response processes() const;
     response process_action(std::string_view name, std::string_view action);
+    response scale(std::string_view name, const std::string& body);
     response metrics() const;
     response broker_action(std::string_view broker, std::string_view action, unsigned version);
     response pipeline_view(const std::vector<std::string_view>& segments, unsigned version) const;
