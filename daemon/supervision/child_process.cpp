@@ -135,6 +135,14 @@ void child_process::signal(int signal_number) {
     signal_tree(pid_, signal_number, !reaped_);
 }
 
+bool child_process::owns(pid_t pid) const {
+    if (exited_) return false;
+    if (pid == pid_ || command_pid() == pid) return true;
+    for (const auto& below : descendants(pid_))
+        if (below.pid == pid) return true;
+    return false;
+}
+
 void child_process::kill_all() {
     if (exited_ || pid_ <= 0) return;
     signal_tree(pid_, SIGKILL, true);

@@ -18,21 +18,14 @@
 #include <boost/process/async_pipe.hpp>
 
 #include "capture/line_assembler.hpp"
+#include "supervision/spawn_request.hpp"
+#include "supervision/system_calls.hpp"
 
 namespace orderstream::supervision {
 
-struct spawn_request {
-    std::string command;  // a path, or a name looked up in PATH
-    std::vector<std::string> args;
-    std::vector<std::pair<std::string, std::string>> environment;  // added to the daemon's own
-    std::size_t max_line_bytes = 16 * 1024;
-    // The orderstream binary, whose `reap` mode the command runs under; run directly if empty.
-    std::string reaper;
-};
-
 // Stays alive (through shared_from_this in its pending reads) until both pipes reached end of
 // file, so output written just before exit is never lost.
-class child_process : public std::enable_shared_from_this<child_process> {
+class child_process : public running_child, public std::enable_shared_from_this<child_process> {
 public:
     using line_handler = std::function<void(std::string_view)>;
     // A raw wait status (see waitpid(2)).
@@ -48,15 +41,16 @@ public:
     pid_t pid() const { return pid_; }
     // The command's own pid (what `ps` and the consumer's label show); nullopt until the reaper
     // has started it (a millisecond or so after spawn()).
-    std::optional<pid_t> command_pid() const;
-    bool exited() const { return exited_; }
+    std::optional<pid_t> command_pid() const override;
+    bool exited() const override { return exited_; }
     // Signals the child's whole process group and every process below it, so its own children
     // get it too, even those that left the group.
-    void signal(int signal_number);
+    void signal(int signal_number) override;
     // SIGKILL to everything, the reaper included (one that did not exit after its command).
-    void kill_all();
+    void kill_all() override;
+    bool owns(pid_t pid) const override;
     // Stops delivering lines and the exit (the owner is going away).
-    void detach_handlers();
+    void detach_handlers() override;
 
 private:
     struct output_pipe {

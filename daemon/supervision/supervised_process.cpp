@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "log/logger.hpp"
-#include "supervision/process_tree.hpp"
+#include "supervision/child_process.hpp"
 
 namespace orderstream::supervision {
 namespace {
@@ -16,29 +16,24 @@ std::chrono::milliseconds seconds(double value) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(value * 1000)));
 }
 
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 constexpr std::size_t max_history = 32;
 
 }  // namespace
 
-supervised_process::supervised_process(boost::asio::io_context& io, config::process_config config,
+supervised_process::supervised_process(system_calls& calls, config::process_config config,
                                        std::string program, int instance, spawn_request request,
-                                       child_process::line_handler on_line, state_listener on_change)
-    : io_(io),
+                                       system_calls::line_handler on_line, state_listener on_change)
+    : calls_(calls),
       config_(std::move(config)),
       program_(std::move(program)),
       instance_(instance),
       request_(std::move(request)),
       on_line_(std::move(on_line)),
       on_change_(std::move(on_change)),
-      stable_timer_(io),
-      backoff_timer_(io),
-      kill_timer_(io),
-      pid_timer_(io),
+      stable_timer_(calls.make_timer()),
+      backoff_timer_(calls.make_timer()),
+      kill_timer_(calls.make_timer()),
+      pid_timer_(calls.make_timer()),
       alive_(std::make_shared<supervised_process*>(this)) {}
 
 supervised_process::~supervised_process() {
@@ -63,12 +58,12 @@ void supervised_process::on_pid_check() {
         if (on_change_) on_change_(*this, state_);
         return;
     }
-    if (++pid_checks_ < 40) schedule(pid_timer_, std::chrono::milliseconds(5 * pid_checks_), &supervised_process::on_pid_check);
+    if (++pid_checks_ < 40) schedule(*pid_timer_, std::chrono::milliseconds(5 * pid_checks_), &supervised_process::on_pid_check);
 }
 
 std::optional<double> supervised_process::uptime_seconds() const {
     if (!child_) return std::nullopt;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
+    return std::chrono::duration<double>(calls_.now() - started_at_).count();
 }
 
 std::chrono::milliseconds supervised_process::next_backoff() const {
@@ -87,7 +82,7 @@ void supervised_process::start() {
             start_after_stop_ = true;
             return;
         case process_state::backoff:
-            backoff_timer_.cancel();
+            backoff_timer_->cancel();
             break;
         default:
             break;
@@ -102,15 +97,15 @@ void supervised_process::stop(std::chrono::milliseconds grace) {
         case process_state::starting:
         case process_state::running:
             change_state(process_state::stopping);
-            stable_timer_.cancel();
+            stable_timer_->cancel();
             child_->signal(SIGTERM);
             // A stopped (SIGSTOP, SIGTSTP) child holds SIGTERM until it continues.
             child_->signal(SIGCONT);
             kill_sent_ = false;
-            schedule(kill_timer_, grace, &supervised_process::on_grace_elapsed);
+            schedule(*kill_timer_, grace, &supervised_process::on_grace_elapsed);
             return;
         case process_state::backoff:
-            backoff_timer_.cancel();
+            backoff_timer_->cancel();
             change_state(process_state::stopped);
             return;
         default:
@@ -128,20 +123,14 @@ void supervised_process::restart(std::chrono::milliseconds grace, const std::str
     start_after_stop_ = true;
 }
 
-bool supervised_process::owns(pid_t pid) const {
-    if (!child_ || child_->exited()) return false;
-    if (child_->command_pid() == pid || child_->pid() == pid) return true;
-    for (const auto& below : descendants(child_->pid()))
-        if (below.pid == pid) return true;
-    return false;
-}
+bool supervised_process::owns(pid_t pid) const { return child_ && child_->owns(pid); }
 
 void supervised_process::notice(std::vector<int> partitions) {
     if (!child_) return;  // from a child that is gone by now
     const bool was_ready = ready();
     notified_ready_ = true;
     partitions_ = std::move(partitions);
-    partitions_ms_ = wall_ms();
+    partitions_ms_ = calls_.wall_ms();
     if (!was_ready && ready()) remember("ready", "");
     if (on_change_) on_change_(*this, state_);
 }
@@ -167,14 +156,14 @@ std::chrono::milliseconds supervised_process::set_stalled(bool stalled, std::chr
 }
 
 void supervised_process::remember(std::string event, std::string reason) {
-    history_.push_back({wall_ms(), std::move(event), std::move(reason)});
+    history_.push_back({calls_.wall_ms(), std::move(event), std::move(reason)});
     while (history_.size() > max_history) history_.pop_front();
 }
 
 void supervised_process::spawn() {
     std::weak_ptr<supervised_process*> weak = alive_;
     try {
-        child_ = child_process::spawn(io_, request_, on_line_, [weak](int status) {
+        child_ = calls_.spawn(request_, on_line_, [weak](int status) {
             if (auto alive = weak.lock()) (*alive)->on_child_exit(status);
         });
     } catch (const std::exception& error) {
@@ -185,7 +174,7 @@ void supervised_process::spawn() {
         on_child_exit(-1);
         return;
     }
-    started_at_ = std::chrono::steady_clock::now();
+    started_at_ = calls_.now();
     notified_ready_ = false;
     partitions_.clear();
     stalled_since_.reset();
@@ -193,8 +182,8 @@ void supervised_process::spawn() {
     if (spawns_++ > 0) ++restarts_;
     change_state(process_state::starting);
     pid_checks_ = 0;
-    schedule(pid_timer_, std::chrono::milliseconds(1), &supervised_process::on_pid_check);
-    schedule(stable_timer_, seconds(config_.restart.stable_seconds), &supervised_process::on_stable);
+    schedule(*pid_timer_, std::chrono::milliseconds(1), &supervised_process::on_pid_check);
+    schedule(*stable_timer_, seconds(config_.restart.stable_seconds), &supervised_process::on_stable);
 }
 
 void supervised_process::on_child_exit(int status) {
@@ -203,9 +192,9 @@ void supervised_process::on_child_exit(int status) {
     notified_ready_ = false;
     partitions_.clear();
     stalled_since_.reset();
-    stable_timer_.cancel();
-    pid_timer_.cancel();
-    kill_timer_.cancel();
+    stable_timer_->cancel();
+    pid_timer_->cancel();
+    kill_timer_->cancel();
 
     if (state_ == process_state::stopping) {
         change_state(process_state::stopped);
@@ -228,7 +217,7 @@ void supervised_process::on_child_exit(int status) {
         quick_failures_ = 0;  // it had run stably: start the backoff afresh
     }
     change_state(process_state::backoff);
-    schedule(backoff_timer_, next_backoff(), &supervised_process::on_backoff_elapsed);
+    schedule(*backoff_timer_, next_backoff(), &supervised_process::on_backoff_elapsed);
 }
 
 void supervised_process::on_stable() {
@@ -251,7 +240,7 @@ void supervised_process::on_grace_elapsed() {
     log::get("supervisor")->warn("{} did not stop within its grace period; sending SIGKILL", config_.name);
     child_->signal(SIGKILL);
     kill_sent_ = true;
-    schedule(kill_timer_, std::chrono::seconds(1), &supervised_process::on_grace_elapsed);
+    schedule(*kill_timer_, std::chrono::seconds(1), &supervised_process::on_grace_elapsed);
 }
 
 void supervised_process::change_state(process_state next) {
@@ -265,12 +254,9 @@ void supervised_process::change_state(process_state next) {
     if (on_change_) on_change_(*this, previous);
 }
 
-void supervised_process::schedule(boost::asio::steady_timer& timer, std::chrono::milliseconds delay,
-                                  void (supervised_process::*step)()) {
-    timer.expires_after(delay);
+void supervised_process::schedule(timer& timer, std::chrono::milliseconds delay, void (supervised_process::*step)()) {
     std::weak_ptr<supervised_process*> weak = alive_;
-    timer.async_wait([weak, step](const boost::system::error_code& ec) {
-        if (ec) return;  // cancelled
+    timer.start(delay, [weak, step] {
         if (auto alive = weak.lock()) ((*alive)->*step)();
     });
 }

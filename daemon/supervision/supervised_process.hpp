@@ -11,12 +11,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "config/daemon_config.hpp"
-#include "supervision/child_process.hpp"
 #include "supervision/process_state.hpp"
+#include "supervision/spawn_request.hpp"
+#include "supervision/system_calls.hpp"
 
 namespace orderstream::supervision {
 
@@ -32,8 +30,8 @@ public:
     using state_listener = std::function<void(const supervised_process&, process_state from)>;
 
     // `config.name` is this copy's own name; `program` the configured process it is a copy of.
-    supervised_process(boost::asio::io_context& io, config::process_config config, std::string program,
-                       int instance, spawn_request request, child_process::line_handler on_line,
+    supervised_process(system_calls& calls, config::process_config config, std::string program,
+                       int instance, spawn_request request, system_calls::line_handler on_line,
                        state_listener on_change);
     ~supervised_process();
     supervised_process(const supervised_process&) = delete;
@@ -81,8 +79,7 @@ private:
     void spawn();
     void on_child_exit(int status);
     void change_state(process_state next);
-    void schedule(boost::asio::steady_timer& timer, std::chrono::milliseconds delay,
-                  void (supervised_process::*step)());
+    void schedule(timer& timer, std::chrono::milliseconds delay, void (supervised_process::*step)());
     void on_stable();
     void on_backoff_elapsed();
     void on_grace_elapsed();
@@ -90,16 +87,16 @@ private:
     void remember(std::string event, std::string reason);
     bool ready_after_running() const;
 
-    boost::asio::io_context& io_;
+    system_calls& calls_;
     config::process_config config_;
     std::string program_;
     int instance_;
     spawn_request request_;
-    child_process::line_handler on_line_;
+    system_calls::line_handler on_line_;
     state_listener on_change_;
 
     process_state state_ = process_state::stopped;
-    std::shared_ptr<child_process> child_;
+    std::shared_ptr<running_child> child_;
     std::chrono::steady_clock::time_point started_at_;
     int quick_failures_ = 0;
     int spawns_ = 0;
@@ -114,10 +111,10 @@ private:
     std::optional<std::chrono::steady_clock::time_point> stalled_since_;
     std::string held_;
     std::deque<history_entry> history_;
-    boost::asio::steady_timer stable_timer_;
-    boost::asio::steady_timer backoff_timer_;
-    boost::asio::steady_timer kill_timer_;
-    boost::asio::steady_timer pid_timer_;
+    std::unique_ptr<timer> stable_timer_;
+    std::unique_ptr<timer> backoff_timer_;
+    std::unique_ptr<timer> kill_timer_;
+    std::unique_ptr<timer> pid_timer_;
     int pid_checks_ = 0;
     // Handlers hold a weak reference, so none runs after this object is gone.
     std::shared_ptr<supervised_process*> alive_;

@@ -26,8 +26,9 @@ bool same_but_instances(config::process_config a, config::process_config b) {
 
 supervisor::supervisor(boost::asio::io_context& io,
                        const std::vector<config::process_config>& processes,
-                       capture::output_store& store, supervisor_options options)
-    : io_(io), store_(store), options_(std::move(options)) {
+                       capture::output_store& store, supervisor_options options,
+                       std::shared_ptr<system_calls> calls)
+    : io_(io), calls_(calls ? std::move(calls) : real_system_calls(io)), store_(store), options_(std::move(options)) {
     for (const auto& process : processes)
         if (!store.find(process.terminal)) throw std::invalid_argument("no terminal \"" + process.terminal + "\"");
     for (const auto& process : processes) {
@@ -57,7 +58,7 @@ std::unique_ptr<supervised_process> supervisor::make_process(const program& owne
         store.append(index, tagged);
     };
     return std::make_unique<supervised_process>(
-        io_, std::move(copy), owner.config.name, instance, std::move(request), std::move(on_line),
+        *calls_, std::move(copy), owner.config.name, instance, std::move(request), std::move(on_line),
         [this](const supervised_process& p, process_state from) { state_changed(p, from); });
 }
 

@@ -21,6 +21,7 @@
 #include "config/daemon_config.hpp"
 #include "supervision/notify_socket.hpp"
 #include "supervision/supervised_process.hpp"
+#include "supervision/system_calls.hpp"
 
 namespace orderstream::supervision {
 
@@ -42,9 +43,11 @@ class supervisor {
 public:
     using state_listener = supervised_process::state_listener;
 
-    // Terminals in `store` must exist for every process's terminal.
+    // Terminals in `store` must exist for every process's terminal. `calls`: the real ones
+    // when null (a test passes a fake).
     supervisor(boost::asio::io_context& io, const std::vector<config::process_config>& processes,
-               capture::output_store& store, supervisor_options options);
+               capture::output_store& store, supervisor_options options,
+               std::shared_ptr<system_calls> calls = nullptr);
 
     // Starts every copy whose dependencies are ready; the others wait for them.
     void start_all();
@@ -108,6 +111,7 @@ private:
     void check_all_stopped();
 
     boost::asio::io_context& io_;
+    std::shared_ptr<system_calls> calls_;
     capture::output_store& store_;
     supervisor_options options_;
     std::vector<program> programs_;

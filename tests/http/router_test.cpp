@@ -11,10 +11,19 @@ namespace beast_http = boost::beast::http;
 
 namespace {
 
+config::process_config sleeper() {
+    config::process_config process;
+    process.name = "sleeper";
+    process.terminal = "producer";
+    process.command = "sleep";
+    process.args = {"30"};
+    return process;
+}
+
 struct fixture {
     boost::asio::io_context io;
     capture::output_store store{{"producer", "shipping", "email", "analytics"}, 1000};
-    supervision::supervisor supervisor{io, {{"sleeper", "producer", "sleep", {"30"}, {}}}, store, {}};
+    supervision::supervisor supervisor{io, {sleeper()}, store, {}};
     http::router router{store, supervisor, ""};
 
     fixture() { router.set_access_policy(http::access_policy("", http::own_hosts_for("127.0.0.1", 8080, {}))); }

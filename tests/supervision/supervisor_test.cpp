@@ -15,7 +15,10 @@ using supervision::process_state;
 namespace {
 
 config::process_config shell(const std::string& name, const std::string& script) {
-    config::process_config process{name, name, "/bin/sh", {"-c", script}, {}};
+    config::process_config process;
+    process.name = process.terminal = name;
+    process.command = "/bin/sh";
+    process.args = {"-c", script};
     process.restart.backoff_initial_seconds = 0.05;
     process.restart.backoff_max_seconds = 0.15;
     process.restart.stable_seconds = 1.0;
@@ -161,7 +164,9 @@ TEST_CASE("stop_all sends SIGTERM, and SIGKILL to a child that ignores it") {
 }
 
 TEST_CASE("a command that cannot start is retried and ends FATAL with the reason") {
-    config::process_config missing{"missing", "missing", "/nonexistent/program", {}, {}};
+    config::process_config missing;
+    missing.name = missing.terminal = "missing";
+    missing.command = "/nonexistent/program";
     missing.restart.backoff_initial_seconds = 0.01;
     missing.restart.max_quick_failures = 2;
     fixture f({missing});
