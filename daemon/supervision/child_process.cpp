@@ -137,10 +137,7 @@ void child_process::signal(int signal_number) {
 
 bool child_process::owns(pid_t pid) const {
     if (exited_) return false;
-    if (pid == pid_ || command_pid() == pid) return true;
-    for (const auto& below : descendants(pid_))
-        if (below.pid == pid) return true;
-    return false;
+    return pid == pid_ || command_pid() == pid || is_below(pid, pid_);
 }
 
 void child_process::kill_all() {

@@ -26,14 +26,16 @@ notice parse_notice(std::string_view datagram) {
         auto list = line.substr(11);
         std::vector<int> partitions;
         bool valid = true;
-        while (!list.empty() && valid && partitions.size() < 1024) {
+        // Empty, or numbers each followed by a comma but the last.
+        for (bool more = !list.empty(); more && valid && partitions.size() < 1024;) {
             auto comma = list.find(',');
             auto item = list.substr(0, comma);
             int value = -1;
             auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
             valid = ec == std::errc() && ptr == item.data() + item.size() && value >= 0;
             partitions.push_back(value);
-            list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+            more = comma != std::string_view::npos;
+            list = more ? list.substr(comma + 1) : std::string_view();
         }
         if (valid && list.empty()) {
             result.has_partitions = true;

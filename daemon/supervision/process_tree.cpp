@@ -37,6 +37,16 @@ bool read_entry(pid_t pid, process_entry& entry) {
 
 }  // namespace
 
+bool is_below(pid_t pid, pid_t root) {
+    process_entry entry;
+    // A bounded walk up the parents (a tree deeper than this is not ours to judge).
+    for (int depth = 0; depth < 32 && pid > 1 && read_entry(pid, entry); ++depth) {
+        if (entry.parent == root) return true;
+        pid = entry.parent;
+    }
+    return false;
+}
+
 std::vector<process_entry> descendants(pid_t root) {
     std::multimap<pid_t, process_entry> by_parent;
     if (DIR* proc = ::opendir("/proc")) {

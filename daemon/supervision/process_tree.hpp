@@ -16,6 +16,9 @@ struct process_entry {
 // /proc cannot be read. A snapshot: processes may come and go while it is taken.
 std::vector<process_entry> descendants(pid_t root);
 
+// Whether `pid` runs below `root`, from its chain of parents (a few reads, not a /proc scan).
+bool is_below(pid_t pid, pid_t root);
+
 // Sends `signal_number` to every process below `root`, each once, and with `include_root` to
 // `root`'s process group too (its members below it then get it from there). The descendants
 // are listed first, so a process orphaned by this very signal is still reached.
