@@ -4,6 +4,12 @@
 #include <algorithm>
 
 namespace orderstream::pipeline {
+namespace {
+
+// Readings a window needs before a growing lag counts as a trend (WARN).
+constexpr std::size_t min_trend_readings = 4;
+
+}  // namespace
 
 std::string_view to_string(group_status status) {
     switch (status) {
@@ -29,30 +35,33 @@ void group_health::sample(std::int64_t now_ms, const std::vector<group_partition
 }
 
 partition_verdict group_health::judge(std::int32_t partition, const std::deque<point>& points, std::int64_t now_ms,
-                                      const std::string& holder) const {
+                                      const std::string& holder, bool members_present) const {
     partition_verdict verdict{partition, group_status::ok, points.back().lag, holder, ""};
-    const std::string held = holder.empty() ? "no member holds it" : "held by " + holder;
+    const std::string held = !holder.empty()     ? "held by " + holder
+                             : members_present ? "no member holds it while the group has members"
+                                               : "no member holds it";
     const auto seconds = std::to_string(window_ms_ / 1000) + " s";
     // Not a whole window yet: nothing to judge.
     if (points.front().t_ms > now_ms - window_ms_) return verdict;
     std::int64_t min_lag = points.front().lag;
-    bool never_shrank = true;
+    bool always_grew = true;
     for (std::size_t i = 1; i < points.size(); ++i) {
         min_lag = std::min(min_lag, points[i].lag);
-        never_shrank = never_shrank && points[i].lag >= points[i - 1].lag;
+        always_grew = always_grew && points[i].lag > points[i - 1].lag;
     }
     if (min_lag == 0) return verdict;
     const bool moved = points.back().committed != points.front().committed;
     const auto p = "partition " + std::to_string(partition) + ": ";
     if (moved) {
-        if (never_shrank && points.back().lag > points.front().lag) {
+        // As Burrow wants several commits per window: with fewer readings a growing lag is chance.
+        if (points.size() >= min_trend_readings && always_grew) {
             verdict.status = group_status::warn;
             verdict.reason = p + "commits move but the lag only grew in " + seconds + " (" +
                              std::to_string(points.front().lag) + " to " + std::to_string(points.back().lag) + "); " + held;
         }
         return verdict;
     }
-    verdict.status = holder.empty() ? group_status::stop : group_status::stall;
+    verdict.status = holder.empty() && !members_present ? group_status::stop : group_status::stall;
     verdict.reason = p + "the committed offset has not moved for " + seconds + " while " +
                      std::to_string(points.back().lag) + " orders wait; " + held;
     return verdict;
@@ -70,6 +79,8 @@ group_verdict group_health::evaluate(std::int64_t now_ms, bool readable, const s
         verdict.status = group_status::err;
         verdict.reason = "the group's committed offsets cannot be read";
     }
+    const bool members_present = !described.empty() || std::any_of(members.begin(), members.end(),
+                                                                    [](const local_member& m) { return m.alive; });
     for (const auto& [partition, points] : points_) {
         if (points.empty()) continue;
         // The holder: the live member of ours that claimed it last, else the cluster's word.
@@ -85,7 +96,12 @@ group_verdict group_health::evaluate(std::int64_t now_ms, bool readable, const s
             for (const auto& member : described)
                 if (std::count(member.partitions.begin(), member.partitions.end(), partition))
                     holder = member.client_id.empty() ? member.member_id : member.client_id;
-        auto judged = judge(partition, points, now_ms, holder);
+        // A partition that just changed hands is its new holder's only after a whole window.
+        if (claimed > now_ms - window_ms_) {
+            verdict.partitions.push_back({partition, group_status::ok, points.back().lag, holder, ""});
+            continue;
+        }
+        auto judged = judge(partition, points, now_ms, holder, members_present);
         if (judged.status == group_status::stall && claimed >= 0) verdict.stalled_members.insert(holder);
         if (judged.status > verdict.status) {
             verdict.status = judged.status;

@@ -1,9 +1,10 @@
 // A consumer group's health, judged as Burrow does: from a sliding window of its committed
 // offsets and lag, by rules rather than a lag threshold.
 //   OK     lag reached zero in the window, or the commits keep up;
-//   WARN   the commits move, but the lag only grows;
-//   STALL  the committed offset does not move while lag is above zero, and a member holds it;
-//   STOP   the same, but no member holds it (nobody consumes);
+//   WARN   the commits move, but the lag grew at every reading (at least 4 in the window);
+//   STALL  the committed offset does not move while lag is above zero, and the group has
+//          members (the one holding the partition is named);
+//   STOP   the same, with no member at all (nobody consumes);
 //   ERR    the group's offsets cannot be read, or one of its consumers the daemon runs is gone
 //          (crashed, restarting, FATAL).
 // A group takes the worst status of its partitions.
@@ -30,7 +31,8 @@ struct local_member {
     bool alive = false;               // has a running child
     std::string gone;                 // its state when it crashed or gave up ("BACKOFF", "FATAL"), else empty
     std::vector<int> partitions;      // what the child last said it holds
-    std::int64_t partitions_ms = 0;   // when it said so
+    std::int64_t partitions_ms = 0;   // when it said so (wall clock ms); a partition claimed less
+                                      // than a window ago is not judged against its new holder
 };
 
 struct partition_verdict {
@@ -65,7 +67,7 @@ private:
         std::int64_t t_ms, committed, lag;
     };
     partition_verdict judge(std::int32_t partition, const std::deque<point>& points, std::int64_t now_ms,
-                            const std::string& holder) const;
+                            const std::string& holder, bool members_present) const;
 
     std::int64_t window_ms_;
     std::map<std::int32_t, std::deque<point>> points_;

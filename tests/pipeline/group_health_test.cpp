@@ -114,3 +114,32 @@ TEST_CASE("readings older than the window are dropped, so an old stall does not 
     }
     CHECK(health.evaluate(30000, true, {holding("shipping", {0})}, {}).status == group_status::ok);
 }
+
+TEST_CASE("a partition that just changed hands is not held against its new holder for a window") {
+    auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
+                            {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto newcomer = holding("shipping-3", {0});
+    newcomer.partitions_ms = now - 2000;
+    auto verdict = health.evaluate(now, true, {newcomer}, {});
+    CHECK(verdict.status == group_status::ok);
+    CHECK(verdict.stalled_members.empty());
+    newcomer.partitions_ms = now - window - 1;
+    CHECK(health.evaluate(now, true, {newcomer}, {}).stalled_members == std::set<std::string>{"shipping-3"});
+}
+
+TEST_CASE("while the group has members but none holds a stuck partition (a rebalance), it is STALL, not STOP") {
+    auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
+                            {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto verdict = health.evaluate(now, true, {holding("shipping", {})}, {});
+    CHECK(verdict.status == group_status::stall);
+    CHECK_THAT(verdict.reason, Catch::Contains("no member holds it while the group has members"));
+    CHECK(verdict.stalled_members.empty());
+}
+
+TEST_CASE("a lag that grows over too few readings is no trend") {
+    group_health health(window);
+    health.sample(0, {group_partition{0, 0, 10}});
+    health.sample(6000, {group_partition{0, 5, 20}});
+    health.sample(11000, {group_partition{0, 10, 30}});
+    CHECK(health.evaluate(11000, true, {holding("shipping", {0})}, {}).status == group_status::ok);
+}

@@ -289,7 +289,10 @@ TEST_CASE("members are labelled by the process they are and joined with the daem
     observation report;
     report.processing = {record, other};
     state.apply(std::move(report));
-    auto listed = json::parse(orderstream::http::groups_json(state, 1'500, {{"email", 4242}}, "this-host"));
+    orderstream::http::local_process email;
+    email.name = "email";
+    email.pid = 4242;
+    auto listed = json::parse(orderstream::http::groups_json(state, 1'500, {email}, "this-host"));
     json members;
     for (const auto& group : listed)
         if (group["group"] == "email-group") members = group["members"];
