@@ -243,6 +243,7 @@ std::string processes_json(const supervision::supervisor& supervisor) {
                             {"process", process->program()},
                             {"instance", process->instance()},
                             {"instances", instances.count(process->program()) ? instances[process->program()] : 0},
+                            {"max_instances", config::max_instances},
                             {"terminal", config.terminal},
                             {"group", group.empty() ? nlohmann::json(nullptr) : nlohmann::json(group)},
                             {"state", supervision::to_string(process->state())},

@@ -135,16 +135,16 @@ void supervised_process::notice(std::vector<int> partitions) {
     if (on_change_) on_change_(*this, state_);
 }
 
-// Whether becoming RUNNING now makes it ready (listeners then see both at once).
-bool supervised_process::ready_after_running() const { return !config_.notify_ready || notified_ready_; }
-
 bool supervised_process::ready() const {
     return state_ == process_state::running && (!config_.notify_ready || notified_ready_);
 }
 
 std::chrono::milliseconds supervised_process::set_stalled(bool stalled, std::chrono::steady_clock::time_point now) {
     if (!stalled || state_ != process_state::running) {
-        stalled_since_.reset();
+        if (stalled_since_) {
+            stalled_since_.reset();
+            if (on_change_) on_change_(*this, state_);  // listeners see it is no longer stalled
+        }
         return std::chrono::milliseconds(0);
     }
     if (!stalled_since_) {
@@ -223,8 +223,11 @@ void supervised_process::on_child_exit(int status) {
 void supervised_process::on_stable() {
     if (state_ != process_state::starting) return;
     quick_failures_ = 0;
-    if (ready_after_running()) remember("ready", "");
     change_state(process_state::running);
+    if (ready()) {
+        remember("ready", "");
+        if (on_change_) on_change_(*this, state_);
+    }
 }
 
 void supervised_process::on_backoff_elapsed() {

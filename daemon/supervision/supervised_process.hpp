@@ -85,7 +85,6 @@ private:
     void on_grace_elapsed();
     void on_pid_check();
     void remember(std::string event, std::string reason);
-    bool ready_after_running() const;
 
     system_calls& calls_;
     config::process_config config_;
