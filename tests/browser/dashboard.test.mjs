@@ -135,6 +135,10 @@ test('restarting a consumer from its button shows the state change', async () =>
     const pid_before = (await card.locator('[data-fact="pid"] .value').textContent()).trim();
     assert.match(pid_before, /^\d+$/);
     assert.equal(await card.locator('[data-fact="restarts"] .value').textContent(), '0');
+    // The producer starts only once the consumers are ready: let this consumer process orders
+    // first, or its partitions have no hand to change from.
+    await eventually(async () => (await daemon.api('GET', '/api/groups')).find((g) => g.group === 'shipping-group')?.rebalances.length > 0,
+                     { timeout_ms: 15000, what: 'the first shipping consumer to process orders' });
 
     await card.locator('button[data-action="restart"]').click();
     await card.locator('.state', { hasText: /STOPPING|STARTING/ }).waitFor({ timeout: 5000 });
@@ -160,6 +164,207 @@ test('restarting a consumer from its button shows the state change', async () =>
     await card.locator('.state', { hasText: 'STOPPED' }).waitFor({ timeout: 10000 });
     assert.equal(await card.locator('button[data-action="start"]').isEnabled(), true);
     assert.equal(await card.locator('button[data-action="stop"]').isDisabled(), true);
+  });
+});
+
+// The copies of one configured process, as /api/processes lists them (the truth for the copies).
+async function api_copies(daemon, process_name) {
+  return (await daemon.api('GET', '/api/processes')).filter((p) => p.process === process_name);
+}
+
+// The same copies as the page shows them: name, state and partitions from each copy's card.
+async function page_copies(page, process_name) {
+  return page.locator(`#processes .program[data-program="${process_name}"] .process`).evaluateAll((nodes) => nodes.map((node) => ({
+    name: node.dataset.process,
+    state: node.querySelector('.state').textContent,
+    partitions: node.querySelector('[data-fact="partitions"] .value')?.textContent ?? null,
+  })));
+}
+
+// What a copy's card should show for it.
+function as_shown(copy) {
+  return { name: copy.name, state: copy.state, partitions: copy.partitions.join(', ') };
+}
+
+// Throws unless `count` copies run, each holding partitions of its own, together all of 0..partitions-1.
+function check_split(copies, count, partitions) {
+  const summary = JSON.stringify(copies.map((c) => [c.name, c.state, c.instances, c.partitions]));
+  if (copies.length !== count) throw new Error(`${copies.length} copies, not ${count}: ${summary}`);
+  for (const copy of copies) {
+    if (copy.state !== 'RUNNING' || copy.instances !== count || !Array.isArray(copy.partitions) || copy.partitions.length === 0)
+      throw new Error(`not every copy RUNNING with partitions of its own: ${summary}`);
+  }
+  const held = copies.flatMap((c) => c.partitions).sort((a, b) => a - b);
+  if (held.join() !== [...Array(partitions).keys()].join()) throw new Error(`partitions not split once each over 0..${partitions - 1}: ${summary}`);
+}
+
+test('scaling shipping to three copies splits its partitions among them, and back to one', async (t) => {
+  await with_dashboard({}, async ({ daemon, page, problems }) => {
+    const program = page.locator('#processes .program[data-program="shipping"]');
+    const count = program.locator('.instances');
+    const add = program.getByRole('button', { name: 'add a copy of shipping' });
+    const remove = program.getByRole('button', { name: 'remove a copy of shipping' });
+    await program.locator('.process[data-process="shipping"] .state', { hasText: 'RUNNING' }).waitFor({ timeout: 20000 });
+    assert.equal(await count.textContent(), '1');
+    assert.equal(await remove.isDisabled(), true, 'one copy is the least');
+    assert.equal(await add.isEnabled(), true);
+
+    const scale_to = async (button, wanted) => {
+      await button.click();
+      await eventually(async () => (await count.textContent()) === String(wanted), { timeout_ms: 5000, what: `the count to show ${wanted}` });
+    };
+    // Three copies, three partitions (the embedded cluster's): one each, each on its own card.
+    const started = Date.now();
+    await scale_to(add, 2);
+    await scale_to(add, 3);
+    const three = await eventually(async () => {
+      const copies = await api_copies(daemon, 'shipping');
+      check_split(copies, 3, 3);
+      const shown = await page_copies(page, 'shipping');
+      assert.deepEqual(shown, copies.map(as_shown), 'the page shows the copies /api/processes lists');
+      return copies;
+    }, { timeout_ms: 60000, interval_ms: 500, what: 'three shipping copies, each RUNNING with a partition of its own, on the page' });
+    t.diagnostic(`3 copies held ${three.map((c) => `${c.name}: ${c.partitions}`).join('; ')} ${Date.now() - started} ms after the first click`);
+    assert.deepEqual(three.map((c) => c.name), ['shipping', 'shipping-2', 'shipping-3']);
+    assert.equal(new Set(three.map((c) => c.pid)).size, 3, 'each copy is a process of its own');
+
+    // All copies write into the one shipping terminal, each line tagged with its copy.
+    await pane(page, 'shipping').locator('.lines .line', { hasText: 'shipping-2 | ' }).first().waitFor({ timeout: 15000 });
+    const tagged = (await page_lines(page)).shipping.filter((line) => line.text.startsWith('shipping-2 | '));
+    assert.ok(tagged.length > 0, 'a shipping line starts with "shipping-2 | "');
+    assert.ok((await daemon.api('GET', '/api/outputs')).shipping.some((entry) => entry.line.startsWith('shipping-2 | ')));
+    assert.deepEqual(await page.locator('.terminal').evaluateAll((nodes) => nodes.map((n) => n.dataset.terminal)), TERMINALS,
+                     'no pane of its own for a copy');
+    // The group card lists the copies as its members.
+    await page.locator('.group[data-group="shipping-group"] .assignment li[data-process="shipping-3"]').waitFor({ timeout: 10000 });
+    // A copy is no process to scale, and 16 copies are the most.
+    await assert.rejects(daemon.api('POST', '/api/processes/shipping-2/scale', { body: { instances: 2 } }), /HTTP 422/);
+    await assert.rejects(daemon.api('POST', '/api/processes/shipping/scale', { body: { instances: 17 } }), /HTTP 422/);
+
+    // Back to one copy, which takes every partition again.
+    await scale_to(remove, 2);
+    await scale_to(remove, 1);
+    await eventually(async () => {
+      const copies = await api_copies(daemon, 'shipping');
+      check_split(copies, 1, 3);
+      assert.equal(copies[0].name, 'shipping');
+      assert.deepEqual(await page_copies(page, 'shipping'), copies.map(as_shown), 'the page shows the one copy /api/processes lists');
+      return true;
+    }, { timeout_ms: 60000, interval_ms: 500, what: 'one shipping copy holding 0, 1, 2, on the page' });
+    assert.equal(await remove.isDisabled(), true);
+    assert.deepEqual(problems, []);
+  });
+});
+
+// Consumers started as the defaults are, but with nothing restarted when it stalls, orders sent
+// fast, and the groups judged over the shortest window.
+const STALL_CONFIG = `
+[supervisor]
+stop_grace_seconds = 3.0
+health_window_seconds = 5
+
+[[processes]]
+name = "producer"
+args = ["produce", "0", "0.05"]
+depends_on = ["shipping", "email", "analytics"]
+
+${['shipping', 'email', 'analytics'].map((department) => `[[processes]]
+name = "${department}"
+args = ["consume", "${department}-group"]
+notify_ready = true
+restart_when_stalled_seconds = 0
+`).join('\n')}`;
+
+test('a consumer that stops moving turns its group STALL, naming the copy, and OK again once it moves', async (t) => {
+  await with_dashboard({ toml: STALL_CONFIG }, async ({ daemon, page, problems }) => {
+    const card = page.locator('.group[data-group="shipping-group"]');
+    const badge = card.locator('.health');
+    const shipping = await eventually(async () => {
+      const copy = (await daemon.api('GET', '/api/processes')).find((p) => p.name === 'shipping');
+      return copy && copy.state === 'RUNNING' && copy.pid && copy.partitions?.length === 3 ? copy : null;
+    }, { timeout_ms: 30000, what: 'shipping RUNNING and holding the three partitions' });
+    // Orders flowing and a judged window behind them, so what follows is the pause's doing.
+    await eventually(async () => {
+      const group = (await daemon.api('GET', '/api/groups')).find((g) => g.group === 'shipping-group');
+      return group?.health?.partitions.length === 3 && group.processed >= 100;
+    }, { timeout_ms: 30000, what: 'shipping-group judged, with 100 orders processed' });
+    await badge.filter({ hasText: 'OK' }).waitFor({ timeout: 15000 });
+
+    process.kill(shipping.pid, 'SIGSTOP');
+    const paused_at = Date.now();
+    try {
+      try {
+        await badge.filter({ hasText: 'STALL' }).waitFor({ timeout: 30000 });
+      } catch (err) {
+        const group = (await daemon.api('GET', '/api/groups')).find((g) => g.group === 'shipping-group');
+        err.message += `\n/api/groups said for shipping-group: ${JSON.stringify(group?.health)}`;
+        throw err;
+      }
+      t.diagnostic(`STALL shown ${Date.now() - paused_at} ms after SIGSTOP`);
+      // The API, independently: STALL, and the stalled copy is shipping.
+      const health = (await daemon.api('GET', '/api/groups')).find((g) => g.group === 'shipping-group').health;
+      assert.equal(health.status, 'STALL', JSON.stringify(health));
+      assert.deepEqual(health.stalled, ['shipping']);
+      assert.deepEqual(await card.locator('.health-reason .stalled-copy').allTextContents(), ['shipping']);
+      assert.match(await card.locator('.health-reason').textContent(), /has not moved .* held by shipping/);
+      assert.ok(await card.locator('td.partition-status', { hasText: 'STALL' }).count() > 0, 'a partition row says STALL');
+      // The copy's card and its pane say so too, and its history has the event.
+      const copy = page.locator('.process[data-process="shipping"]');
+      await copy.locator('.stalled-badge').waitFor({ state: 'visible', timeout: 5000 });
+      assert.match(await copy.locator('.stall-note').textContent(), /stalled:.*held by shipping/);
+      await pane(page, 'shipping').locator('.status .stalled-badge').waitFor({ timeout: 5000 });
+      await copy.locator('.history summary').click();
+      await copy.locator('.history .events li', { hasText: 'stalled' }).first().waitFor({ timeout: 5000 });
+    } finally {
+      try {
+        process.kill(shipping.pid, 'SIGCONT');
+      } catch {
+        // Gone already: the daemon's stop below has nothing to wake.
+      }
+    }
+    const resumed_at = Date.now();
+    await badge.filter({ hasText: 'OK' }).waitFor({ timeout: 45000 });
+    await page.locator('.process[data-process="shipping"] .stalled-badge').waitFor({ state: 'hidden', timeout: 10000 });
+    t.diagnostic(`OK again ${Date.now() - resumed_at} ms after SIGCONT`);
+    const after = (await daemon.api('GET', '/api/processes')).find((p) => p.name === 'shipping');
+    assert.equal(after.pid, shipping.pid, 'nothing restarted it (restart_when_stalled_seconds = 0)');
+    assert.equal(after.restarts, 0);
+    assert.ok(after.history.some((entry) => entry.event === 'stalled'), 'its history has the stall');
+    assert.deepEqual(problems, []);
+  });
+});
+
+test('a process held back by a FATAL dependency says why on its card, and hostile names stay text', async () => {
+  const hostile = '<img src=x onerror="window.__xss=1">';
+  const toml = `[[processes]]
+name = ${JSON.stringify(hostile)}
+terminal = "broken"
+command = "/bin/false"
+max_quick_failures = 1
+
+[[processes]]
+name = "waiter"
+command = "/bin/sleep"
+args = ["600"]
+depends_on = [${JSON.stringify(hostile)}]
+`;
+  await with_dashboard({ toml }, async ({ daemon, page, problems }) => {
+    const waiter = page.locator('#processes .process[data-process="waiter"]');
+    const held = await eventually(async () => {
+      const api = (await daemon.api('GET', '/api/processes')).find((p) => p.name === 'waiter');
+      if (!/^not started/.test(api.held ?? '')) return null;
+      return (await waiter.locator('.held-reason').textContent()) === api.held ? api.held : null;
+    }, { timeout_ms: 15000, what: 'the waiter card to show the reason /api/processes gives' });
+    assert.equal(held, `not started: ${hostile} is FATAL`);
+    assert.equal(await waiter.locator('.held').isVisible(), true);
+    assert.equal(await waiter.locator('.state').textContent(), 'STOPPED');
+    const broken = page.locator('#processes .process').filter({ has: page.locator('.name', { hasText: hostile }) });
+    await broken.locator('.state', { hasText: 'FATAL' }).waitFor({ timeout: 10000 });
+    assert.equal(await broken.locator('.name').textContent(), hostile);
+    await pane(page, 'broken').locator('.status .state', { hasText: 'FATAL' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assert.equal(await page.locator('#processes img, .terminal img').count(), 0);
+    assert.deepEqual(problems, []);
   });
 });
 
@@ -190,7 +395,9 @@ test('the order trace of a produced order shows all three groups', async () => {
     const shipping_process = page.locator('.process[data-process="shipping"]');
     await shipping_process.locator('[data-fact="partitions"]').waitFor({ timeout: 10000 });
     assert.match(await shipping_process.locator('[data-fact="group"]').textContent(), /shipping-group/);
-    assert.match(await shipping.locator('.rebalances summary').textContent(), /Rebalances \([1-9]/);
+    // Members are known from the consumers' own word before their first record; the timeline
+    // comes from the records, with the next poll.
+    await shipping.locator('.rebalances summary', { hasText: /Rebalances \([1-9]/ }).waitFor({ timeout: 10000 });
     // Unknown orders say so.
     await page.fill('#trace-input', '99999999');
     await page.click('#trace-form button');

@@ -119,6 +119,11 @@ function on_metrics(metrics) {
   $('rate-revenue').textContent = `$${format_number(metrics.revenue_per_second, 2)}`;
   $('rate-total').textContent = format_number(metrics.orders);
   if (typeof metrics.cluster_reachable === 'boolean') cluster.set_reachable(metrics.cluster_reachable);
+  // Each group's health, judged every second: its card's badge and the stalled copies' cards.
+  if (metrics.groups) {
+    groups.set_health(metrics.groups);
+    processes.set_health(metrics.groups);
+  }
 }
 
 // ---- Access token -----------------------------------------------------------------------------

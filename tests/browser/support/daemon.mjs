@@ -74,13 +74,15 @@ export async function start_daemon({ toml = '', env = {} } = {}) {
     bootstrap,
     log,
     dir,
-    // JSON API call from the test itself (not the page).
-    async api(method, api_path, { token } = {}) {
+    // JSON API call from the test itself (not the page); body, when given, goes as JSON.
+    async api(method, api_path, { token, body } = {}) {
       const headers = token ? { Authorization: `Bearer ${token}` } : {};
-      const response = await fetch(url + api_path, { method, headers, signal: AbortSignal.timeout(5000) });
-      const body = await response.json().catch(() => null);
-      if (!response.ok) throw new Error(`${method} ${api_path}: HTTP ${response.status} ${JSON.stringify(body)}`);
-      return body;
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const response = await fetch(url + api_path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+                                                     signal: AbortSignal.timeout(5000) });
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(`${method} ${api_path}: HTTP ${response.status} ${JSON.stringify(answer)}`);
+      return answer;
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -46,26 +46,30 @@ export function report_unauthorized() {
   for (const listener of unauthorized_listeners) listener();
 }
 
-export async function request(method, path, { timeout_ms = REQUEST_TIMEOUT_MS } = {}) {
+// body, when given, goes as JSON.
+export async function request(method, path, { timeout_ms = REQUEST_TIMEOUT_MS, body } = {}) {
   let response;
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
   try {
     response = await fetch(path, {
       method,
       cache: 'no-store',
-      headers: auth_headers({ Accept: 'application/json' }),
+      headers: auth_headers(headers),
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeout_ms),
     });
   } catch (err) {
     throw new api_error(err.name === 'TimeoutError' ? `${path}: no answer in ${timeout_ms / 1000} s`
                                                    : `${path}: daemon unreachable`, 0);
   }
-  const body = await response.json().catch(() => ({}));
+  const answer = await response.json().catch(() => ({}));
   if (response.status === 401) report_unauthorized();
   if (!response.ok) {
-    const message = (body && typeof body.error === 'string') ? body.error : `${method} ${path}: HTTP ${response.status}`;
+    const message = (answer && typeof answer.error === 'string') ? answer.error : `${method} ${path}: HTTP ${response.status}`;
     throw new api_error(message, response.status);
   }
-  return body;
+  return answer;
 }
 
 // Runs fn every interval_ms, each run starting after the previous one ended, so a slow daemon

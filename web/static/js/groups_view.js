@@ -1,10 +1,22 @@
-// Consumer groups from GET /api/groups: per group its totals (lag in messages and seconds,
-// processed, duplicates, lost, latency p50/p99), each with the one line that defines it, a row
-// per partition (committed, end, lag), its members (which process on which host, the partitions
-// it holds, their lag), and the partitions' changes of hands as a timeline.
+// Consumer groups from GET /api/groups: per group its health (OK, WARN, STALL, STOP, ERR, with
+// the reason and the stalled copies; the push stream's metrics update it every second), its
+// totals (lag in messages and seconds, processed, duplicates, lost, latency p50/p99), each with
+// the one line that defines it, a row per partition (committed, end, lag, status), its members
+// (which process copy on which host, the partitions it holds and their lag, or why it is idle),
+// and the partitions' changes of hands as a timeline.
 
 import { request } from './api.js';
 import { GROUP_ORDER, compare_groups, el, format_clock, format_ms, format_number } from './dom.js';
+
+const HEALTH_STATUSES = ['OK', 'WARN', 'STALL', 'STOP', 'ERR'];
+// What each status means, for the badge's tooltip (the daemon's rules, group_health.hpp).
+const HEALTH_MEANING = {
+  OK: 'the commits keep up, or the lag reached zero in the window',
+  WARN: 'the commits move, but the lag only grows',
+  STALL: 'the committed offset does not move while orders wait, and a member holds the partition',
+  STOP: 'the committed offset does not move while orders wait, and no member holds the partition',
+  ERR: 'the offsets cannot be read, or one of the group\'s consumers is gone',
+};
 
 // What each figure means; the daemon keeps these definitions (pipeline_state.hpp).
 const EXPLAIN = {
@@ -22,6 +34,14 @@ export class groups_view {
     this.box_ = box;
     this.on_groups_ = on_groups || (() => {});
     this.timelines_open_ = new Set();  // groups whose rebalance timeline the user opened
+  }
+
+  // From the push stream's metrics, every second: each group's health, onto the cards shown.
+  set_health(groups) {
+    for (const [group, live] of Object.entries(groups || {})) {
+      const card = [...this.box_.children].find((node) => node.dataset.group === group);
+      if (card && live) render_health(card, live.health);
+    }
   }
 
   async refresh() {
@@ -47,7 +67,8 @@ export class groups_view {
     const head = el('h3');
     head.append(el('span', `swatch swatch-${group_class(group.group)}`), el('span', '', group.group));
     if (group.state) head.append(el('span', 'group-state muted', group.state));
-    card.append(head);
+    head.append(el('span', 'badge health'));
+    card.append(head, el('p', 'health-reason'));
 
     const stats = el('dl', 'stats');
     const stat = (label, value, tone) => {
@@ -68,13 +89,16 @@ export class groups_view {
     const table = el('table', 'data');
     const header = el('tr');
     for (const name of ['partition', 'committed', 'end', 'lag']) header.append(el('th', 'num', name));
+    header.append(el('th', '', 'status'));
     const thead = el('thead');
     thead.append(header);
     const body = el('tbody');
     for (const p of (group.partitions || []).slice().sort((a, b) => a.partition - b.partition)) {
       const row = el('tr');
+      row.dataset.partition = p.partition;
       row.append(el('td', 'num', p.partition), el('td', 'num', format_number(p.committed)),
-                 el('td', 'num', format_number(p.end)), el('td', `num${p.lag > 0 ? ' warn' : ''}`, format_number(p.lag)));
+                 el('td', 'num', format_number(p.end)), el('td', `num${p.lag > 0 ? ' warn' : ''}`, format_number(p.lag)),
+                 el('td', 'partition-status'));
       body.append(row);
     }
     table.append(thead, body);
@@ -86,6 +110,7 @@ export class groups_view {
       else this.timelines_open_.delete(group.group);
     });
     card.append(table, render_members(group.members || []), timeline);
+    render_health(card, group.health);
     return card;
   }
 }
@@ -97,23 +122,74 @@ function short_member(label) {
   return rest.length > 24 ? `…${rest.slice(-22)}` : rest;
 }
 
-// Each member: which process it is (or "external": not run by this daemon), the partitions it
-// holds and their lag; the member id is the detail on hover.
+// Each member: which process copy it is (or "external": not run by this daemon), the partitions
+// it holds and their lag, or that it is idle and why; the member id is the detail on hover.
 function render_members(members) {
   const list = el('ul', 'assignment');
   if (members.length === 0) list.append(el('li', 'muted', 'No member holds a partition now.'));
   for (const member of members.slice().sort((a, b) => a.label.localeCompare(b.label))) {
-    const item = el('li');
+    const idle = member.idle ?? member.partitions.length === 0;
+    const item = el('li', idle ? 'idle-member' : '');
     item.dataset.member = member.label;
+    if (member.process) item.dataset.process = member.process;
     const name = el('span', 'member', short_member(member.label));
     name.title = `${member.label}\nmember id ${member.member_id || '–'}${member.host ? `\nhost ${member.host}` : ''}`;
     const who = member.process ? `process ${member.process}` : 'external';
-    const held = member.partitions.length ? `partitions ${member.partitions.join(', ')}, lag ${format_number(member.lag)}`
-                                          : 'no partitions (idle: more members than partitions)';
-    item.append(name, el('span', member.process ? 'muted' : 'external', ` ${who}`), el('span', '', ` · ${held}`));
+    item.append(name, el('span', member.process ? 'muted' : 'external', ` ${who}`), el('span', '', ' · '));
+    if (idle) {
+      item.append(el('span', 'badge idle-tag', 'idle'),
+                  el('span', 'idle-reason muted', ` ${member.idle_reason || 'holds no partition now'}`));
+    } else {
+      item.append(el('span', '', `partitions ${member.partitions.join(', ')}, lag ${format_number(member.lag)}`));
+    }
     list.append(item);
   }
   return list;
+}
+
+function health_class(status) {
+  return HEALTH_STATUSES.includes(status) ? status.toLowerCase() : 'unknown';
+}
+
+// The badge in the card's head, the line under it (the status, why, and which copies stall) and
+// each partition row's status.
+function render_health(card, health) {
+  const verdicts = new Map(((health && health.partitions) || []).map((p) => [String(p.partition), p]));
+  for (const row of card.querySelectorAll('tr[data-partition]')) {
+    const cell = row.querySelector('.partition-status');
+    const verdict = verdicts.get(row.dataset.partition);
+    cell.textContent = verdict ? verdict.status : '–';
+    cell.className = `partition-status ${verdict ? `health-${health_class(verdict.status)}` : 'muted'}`;
+    cell.title = verdict ? verdict.reason || (verdict.holder ? `held by ${verdict.holder}` : HEALTH_MEANING[verdict.status] || '') : '';
+  }
+  const badge = card.querySelector('.health');
+  const reason = card.querySelector('.health-reason');
+  if (!health) {
+    badge.textContent = '…';
+    badge.className = 'badge health health-unknown';
+    badge.title = 'health not judged yet';
+    card.dataset.health = '';
+    reason.replaceChildren();
+    reason.hidden = true;
+    return;
+  }
+  const status = String(health.status);
+  badge.textContent = status;
+  badge.className = `badge health health-${health_class(status)}`;
+  badge.title = `${status}: ${HEALTH_MEANING[status] || 'unknown status'}`;
+  card.dataset.health = status;
+  const stalled = Array.isArray(health.stalled) ? health.stalled : [];
+  const parts = [el('span', 'health-text', health.reason || '')];
+  if (stalled.length) {
+    parts.push(el('span', 'stalled-label', ' stalled: '));
+    stalled.forEach((name, i) => {
+      if (i > 0) parts.push(el('span', '', ', '));
+      parts.push(el('span', 'stalled-copy', name));
+    });
+  }
+  reason.replaceChildren(...parts);
+  reason.className = `health-reason health-${health_class(status)}`;
+  reason.hidden = false;
 }
 
 // Newest first; "from" is null when a partition was first seen with its member.
