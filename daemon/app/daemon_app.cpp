@@ -95,7 +95,7 @@ std::map<std::string, std::vector<pipeline::local_member>> local_members(const s
         if (state == process_state::backoff || state == process_state::fatal || state == process_state::exited)
             member.gone = std::string(supervision::to_string(state));
         member.partitions = copy->partitions();
-        member.partitions_ms = copy->partitions_ms();
+        member.claimed_ms = copy->claimed_ms();
         members[group].push_back(std::move(member));
     }
     return members;

@@ -275,15 +275,17 @@ response router::process_action(std::string_view name, std::string_view action) 
     // A child started now would have no stop deadline and could hold the shutdown forever.
     if (supervisor_.shutting_down() && action != "stop")
         return error_response(status::conflict, "the daemon is shutting down; nothing can be started");
+    std::optional<std::string> refused;
     if (action == "start")
-        process->start();
+        refused = supervisor_.start(*process);
     else if (action == "stop")
-        process->stop(supervisor_.stop_grace());
+        supervisor_.stop(*process);
     else if (action == "restart")
-        process->restart(supervisor_.stop_grace());
+        refused = supervisor_.restart(*process);
     else
         return error_response(status::not_found, "unknown action \"" + std::string(action) +
                                                      "\"; use start, stop or restart");
+    if (refused) return error_response(status::conflict, *refused);
     return json_response(nlohmann::json{{"name", name},
                                         {"action", action},
                                         {"state", supervision::to_string(process->state())}}

@@ -305,15 +305,19 @@ public:
                 out_ << "Consumer error: cannot take partitions " << join(numbers) << ": "
                      << (failure ? failure->str() : RdKafka::err2str(code)) << std::endl;
         } else {
-            if (err != RdKafka::ERR__REVOKE_PARTITIONS) out_ << "Consumer rebalance error: " << RdKafka::err2str(err) << std::endl;
-            if (records_ && !records_->flush(std::chrono::seconds(5)))
+            const bool revoked = err == RdKafka::ERR__REVOKE_PARTITIONS;
+            if (!revoked) out_ << "Consumer rebalance error: " << RdKafka::err2str(err) << std::endl;
+            // A lost assignment (the session timed out) cannot commit any more: no point waiting.
+            if (revoked && records_ && !consumer->assignment_lost() && !records_->flush(std::chrono::seconds(5)))
                 out_ << "Consumer warning: processing records of revoked partitions not written within 5 s; their next "
                         "owner processes those orders again"
                      << std::endl;
             if (loop_) loop_->forget(numbers);
-            std::unique_ptr<RdKafka::Error> failure(cooperative ? consumer->incremental_unassign(partitions) : nullptr);
-            if (!cooperative) consumer->unassign();
-            if (failure) out_ << "Consumer error: cannot give up partitions: " << failure->str() << std::endl;
+            std::unique_ptr<RdKafka::Error> failure(cooperative && revoked ? consumer->incremental_unassign(partitions) : nullptr);
+            const auto code = cooperative && revoked ? RdKafka::ERR_NO_ERROR : consumer->unassign();
+            if (failure || code != RdKafka::ERR_NO_ERROR)
+                out_ << "Consumer error: cannot give up partitions: " << (failure ? failure->str() : RdKafka::err2str(code))
+                     << std::endl;
         }
         std::vector<RdKafka::TopicPartition*> held;
         consumer->assignment(held);

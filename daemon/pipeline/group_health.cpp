@@ -44,17 +44,17 @@ partition_verdict group_health::judge(std::int32_t partition, const std::deque<p
     // Not a whole window yet: nothing to judge.
     if (points.front().t_ms > now_ms - window_ms_) return verdict;
     std::int64_t min_lag = points.front().lag;
-    bool always_grew = true;
+    bool never_shrank = true;
     for (std::size_t i = 1; i < points.size(); ++i) {
         min_lag = std::min(min_lag, points[i].lag);
-        always_grew = always_grew && points[i].lag > points[i - 1].lag;
+        never_shrank = never_shrank && points[i].lag >= points[i - 1].lag;
     }
     if (min_lag == 0) return verdict;
     const bool moved = points.back().committed != points.front().committed;
     const auto p = "partition " + std::to_string(partition) + ": ";
     if (moved) {
         // As Burrow wants several commits per window: with fewer readings a growing lag is chance.
-        if (points.size() >= min_trend_readings && always_grew) {
+        if (points.size() >= min_trend_readings && never_shrank && points.back().lag > points.front().lag) {
             verdict.status = group_status::warn;
             verdict.reason = p + "commits move but the lag only grew in " + seconds + " (" +
                              std::to_string(points.front().lag) + " to " + std::to_string(points.back().lag) + "); " + held;
@@ -82,16 +82,19 @@ group_verdict group_health::evaluate(std::int64_t now_ms, bool readable, const s
     const bool members_present = !described.empty() || std::any_of(members.begin(), members.end(),
                                                                     [](const local_member& m) { return m.alive; });
     for (const auto& [partition, points] : points_) {
-        if (points.empty()) continue;
+        // Old readings say nothing of now: no judgment, and nobody restarted for them.
+        if (points.empty() || !readable || points.back().t_ms < now_ms - std::max<std::int64_t>(window_ms_ / 2, 5000)) continue;
         // The holder: the live member of ours that claimed it last, else the cluster's word.
         std::string holder;
         std::int64_t claimed = -1;
-        for (const auto& member : members)
-            if (member.alive && member.partitions_ms > claimed &&
-                std::count(member.partitions.begin(), member.partitions.end(), partition)) {
-                holder = member.name;
-                claimed = member.partitions_ms;
-            }
+        for (const auto& member : members) {
+            if (!member.alive) continue;
+            for (std::size_t i = 0; i < member.partitions.size() && i < member.claimed_ms.size(); ++i)
+                if (member.partitions[i] == partition && member.claimed_ms[i] > claimed) {
+                    holder = member.name;
+                    claimed = member.claimed_ms[i];
+                }
+        }
         if (holder.empty())
             for (const auto& member : described)
                 if (std::count(member.partitions.begin(), member.partitions.end(), partition))

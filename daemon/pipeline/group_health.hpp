@@ -1,13 +1,14 @@
 // A consumer group's health, judged as Burrow does: from a sliding window of its committed
 // offsets and lag, by rules rather than a lag threshold.
 //   OK     lag reached zero in the window, or the commits keep up;
-//   WARN   the commits move, but the lag grew at every reading (at least 4 in the window);
+//   WARN   the commits move, but the lag never shrank and grew overall (at least 4 readings);
 //   STALL  the committed offset does not move while lag is above zero, and the group has
 //          members (the one holding the partition is named);
 //   STOP   the same, with no member at all (nobody consumes);
 //   ERR    the group's offsets cannot be read, or one of its consumers the daemon runs is gone
 //          (crashed, restarting, FATAL).
-// A group takes the worst status of its partitions.
+// A group takes the worst status of its partitions. Readings that stopped coming (the offsets
+// cannot be read) are not judged: the group is ERR then, and no copy is named stalled.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +31,10 @@ struct local_member {
     std::string name;                 // the copy, e.g. "shipping-2"
     bool alive = false;               // has a running child
     std::string gone;                 // its state when it crashed or gave up ("BACKOFF", "FATAL"), else empty
-    std::vector<int> partitions;      // what the child last said it holds
-    std::int64_t partitions_ms = 0;   // when it said so (wall clock ms); a partition claimed less
-                                      // than a window ago is not judged against its new holder
+    std::vector<int> partitions;         // what the child last said it holds
+    std::vector<std::int64_t> claimed_ms;  // when it first said so, per partition (wall clock ms);
+                                           // a partition claimed less than a window ago is not
+                                           // judged against its new holder
 };
 
 struct partition_verdict {

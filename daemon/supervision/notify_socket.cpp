@@ -45,19 +45,23 @@ notice parse_notice(std::string_view datagram) {
     return result;
 }
 
-notify_socket::notify_socket(boost::asio::io_context& io, handler on_notice)
-    : socket_(io), path_("@orderstream-notify-" + std::to_string(::getpid())), on_notice_(std::move(on_notice)) {
+notify_socket::notify_socket(boost::asio::io_context& io, handler on_notice) : socket_(io), on_notice_(std::move(on_notice)) {
     int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "notify socket");
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "ready socket");
     socket_.assign(fd);
+    // Autobind: the kernel picks an unused abstract name, so no other process can take it first.
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path + 1, path_.data() + 1, path_.size() - 1);
-    const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size());
+    socklen_t length = sizeof(sa_family_t);
     int on = 1;
     if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0 ||
         ::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0)
-        throw std::system_error(errno, std::generic_category(), "notify socket " + path_);
+        throw std::system_error(errno, std::generic_category(), "ready socket");
+    length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        length <= offsetof(sockaddr_un, sun_path) + 1)
+        throw std::system_error(errno, std::generic_category(), "ready socket name");
+    path_ = "@" + std::string(address.sun_path + 1, length - offsetof(sockaddr_un, sun_path) - 1);
     do_wait();
 }
 

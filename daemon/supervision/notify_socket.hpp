@@ -29,10 +29,10 @@ class notify_socket {
 public:
     using handler = std::function<void(const notice&)>;
 
-    // Binds an abstract Unix datagram socket named after the daemon's pid; throws
+    // Binds an abstract Unix datagram socket with a name the kernel picks; throws
     // std::system_error when it cannot.
     notify_socket(boost::asio::io_context& io, handler on_notice);
-    // What children get in ORDERSTREAM_READY_SOCKET: "@orderstream-notify-<pid>".
+    // What children get in ORDERSTREAM_READY_SOCKET: "@" and the abstract name (5 hex digits).
     const std::string& path() const { return path_; }
     void close();
 

@@ -125,14 +125,23 @@ void supervised_process::restart(std::chrono::milliseconds grace, const std::str
 
 bool supervised_process::owns(pid_t pid) const { return child_ && child_->owns(pid); }
 
-void supervised_process::notice(std::vector<int> partitions) {
+void supervised_process::notice(bool ready, std::vector<int> partitions) {
     if (!child_) return;  // from a child that is gone by now
-    const bool was_ready = ready();
-    notified_ready_ = true;
+    const bool was_ready = this->ready();
+    const bool changed = (ready && !notified_ready_) || partitions != partitions_ || partitions_ms_ == 0;
+    notified_ready_ = notified_ready_ || ready;
+    // A partition held before keeps the time it was first claimed.
+    std::vector<std::int64_t> claimed;
+    for (int partition : partitions) {
+        auto before = std::find(partitions_.begin(), partitions_.end(), partition);
+        claimed.push_back(before != partitions_.end() ? claimed_ms_[static_cast<std::size_t>(before - partitions_.begin())]
+                                                      : calls_.wall_ms());
+    }
     partitions_ = std::move(partitions);
+    claimed_ms_ = std::move(claimed);
     partitions_ms_ = calls_.wall_ms();
-    if (!was_ready && ready()) remember("ready", "");
-    if (on_change_) on_change_(*this, state_);
+    if (!was_ready && this->ready()) remember("ready", "");
+    if (changed && on_change_) on_change_(*this, state_);
 }
 
 bool supervised_process::ready() const {
@@ -177,6 +186,8 @@ void supervised_process::spawn() {
     started_at_ = calls_.now();
     notified_ready_ = false;
     partitions_.clear();
+    claimed_ms_.clear();
+    partitions_ms_ = 0;
     stalled_since_.reset();
     held_.clear();
     if (spawns_++ > 0) ++restarts_;
@@ -191,6 +202,8 @@ void supervised_process::on_child_exit(int status) {
     child_.reset();
     notified_ready_ = false;
     partitions_.clear();
+    claimed_ms_.clear();
+    partitions_ms_ = 0;
     stalled_since_.reset();
     stable_timer_->cancel();
     pid_timer_->cancel();

@@ -46,13 +46,15 @@ public:
 
     // Whether `pid` is this copy's command or runs below it (a notice's sender).
     bool owns(pid_t pid) const;
-    // A notice from the child itself (through the notify socket): it is ready, and holds
-    // these partitions.
-    void notice(std::vector<int> partitions);
+    // A notice from the child itself (through the notify socket): whether it said it is ready,
+    // and the partitions it holds. Listeners hear of it only when something changed.
+    void notice(bool ready, std::vector<int> partitions);
     // RUNNING, and with notify_ready, the child said it is ready.
     bool ready() const;
-    // The partitions the child last said it holds, and when it said so (wall clock ms).
+    // The partitions the child last said it holds, when it first said so for each (wall clock
+    // ms, same order), and when it last said anything (0: never).
     const std::vector<int>& partitions() const { return partitions_; }
+    const std::vector<std::int64_t>& claimed_ms() const { return claimed_ms_; }
     std::int64_t partitions_ms() const { return partitions_ms_; }
     // Marks the copy stalled (its partitions' offsets stopped moving) or not; returns how
     // long it has been stalled.
@@ -106,6 +108,7 @@ private:
     std::string next_reason_;  // why the next change of state happens, if not the exit
     bool notified_ready_ = false;
     std::vector<int> partitions_;
+    std::vector<std::int64_t> claimed_ms_;
     std::int64_t partitions_ms_ = 0;
     std::optional<std::chrono::steady_clock::time_point> stalled_since_;
     std::string held_;

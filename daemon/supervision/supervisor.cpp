@@ -77,11 +77,18 @@ std::vector<std::pair<config::process_config, int>> supervisor::programs() const
 void supervisor::add_copy(program& owner, int instance) {
     const auto name = config::instance_name(owner.config.name, instance);
     if (auto* existing = find(name)) {
-        // Still stopping after a scale-down: it stays after all.
+        // Still stopping after a scale-down or a removal: it stays after all, as it is if its
+        // settings are the same, else replaced by a copy with the new ones once it stopped.
         auto retiring = retiring_.find(name);
         if (retiring != retiring_.end() && !retiring->second) {
-            retiring_.erase(retiring);
-            existing->start();
+            auto wanted = owner.config;
+            wanted.name = name;
+            if (existing->config() == wanted && existing->program() == owner.config.name) {
+                retiring_.erase(retiring);
+                if (started_) start_when_ready(*existing);
+            } else {
+                retiring->second = successor{owner.config, instance};
+            }
         }
         return;
     }
@@ -89,13 +96,20 @@ void supervisor::add_copy(program& owner, int instance) {
     auto last = std::find_if(processes_.rbegin(), processes_.rend(),
                              [&](const auto& p) { return p->program() == owner.config.name; });
     auto at = processes_.insert(last == processes_.rend() ? processes_.end() : last.base(), make_process(owner, instance));
+    recount(owner.config.name);
     if (started_) start_when_ready(**at);
+}
+
+void supervisor::recount(const std::string& program_name) {
+    auto* owner = find_program(program_name);
+    if (!owner) return;
+    *owner->copies = static_cast<int>(std::count_if(processes_.begin(), processes_.end(),
+                                                    [&](const auto& p) { return p->program() == program_name; }));
 }
 
 void supervisor::resize(program& owner, int instances) {
     const int before = owner.instances;
     owner.instances = instances;
-    *owner.copies = instances;
     for (int i = before + 1; i <= instances; ++i) add_copy(owner, i);
     for (int i = instances + 1; i <= before; ++i)
         if (auto* copy = find(config::instance_name(owner.config.name, i))) retire_when_stopped(*copy, std::nullopt);
@@ -178,7 +192,9 @@ void supervisor::retire(const std::string& name) {
     auto logger = log::get("supervisor");
     if (!next) {
         logger->info("{}: removed", name);
+        const auto program_name = (*it)->program();
         processes_.erase(it);
+        recount(program_name);
         if (list_listener_) list_listener_();
         return;
     }
@@ -216,7 +232,8 @@ std::optional<std::string> supervisor::dependencies_block(const config::process_
 void supervisor::start_when_ready(supervised_process& copy) {
     bool failed = false;
     if (auto block = dependencies_block(copy.config(), failed)) {
-        if (!failed) waiting_.insert(copy.config().name);
+        // Checked again at every change: a FATAL dependency started by hand may yet be ready.
+        waiting_.insert(copy.config().name);
         if (copy.held() != *block) log::get("supervisor")->info("{}: {}", copy.config().name, *block);
         copy.set_held(*block);
         if (listener_) listener_(copy, copy.state());
@@ -238,13 +255,42 @@ void supervisor::release_held() {
     }
 }
 
-void supervisor::notice(const struct notice& received) {
-    for (auto& copy : processes_) {
-        if (!copy->owns(received.pid)) continue;
-        if (received.ready || received.has_partitions)
-            copy->notice(received.has_partitions ? received.partitions : copy->partitions());
-        return;
+std::optional<std::string> supervisor::start(supervised_process& copy) {
+    if (retiring_.count(copy.config().name))
+        return copy.config().name + " is being removed or replaced (a scale-down or a reload); it cannot start";
+    waiting_.erase(copy.config().name);
+    copy.set_held("");
+    copy.start();
+    return std::nullopt;
+}
+
+void supervisor::stop(supervised_process& copy) {
+    waiting_.erase(copy.config().name);
+    if (!copy.held().empty()) {
+        copy.set_held("");
+        if (listener_) listener_(copy, copy.state());
     }
+    copy.stop(options_.stop_grace);
+}
+
+std::optional<std::string> supervisor::restart(supervised_process& copy) {
+    if (retiring_.count(copy.config().name))
+        return copy.config().name + " is being removed or replaced (a scale-down or a reload); it cannot restart";
+    waiting_.erase(copy.config().name);
+    copy.set_held("");
+    copy.restart(options_.stop_grace);
+    return std::nullopt;
+}
+
+void supervisor::notice(const struct notice& received) {
+    if (!received.ready && !received.has_partitions) return;
+    // The command itself first (no system call); then whatever runs below a copy.
+    supervised_process* sender = nullptr;
+    for (auto& copy : processes_)
+        if (copy->pid() == received.pid) sender = copy.get();
+    for (auto it = processes_.begin(); !sender && it != processes_.end(); ++it)
+        if ((*it)->owns(received.pid)) sender = it->get();
+    if (sender) sender->notice(received.ready, received.has_partitions ? received.partitions : sender->partitions());
 }
 
 void supervisor::check_stalls(const std::set<std::string>& stalled, std::chrono::steady_clock::time_point now) {

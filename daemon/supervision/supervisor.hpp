@@ -68,6 +68,12 @@ public:
     // The configured processes and how many copies each runs now, in config order.
     std::vector<std::pair<config::process_config, int>> programs() const;
 
+    // By hand (the API): a start overrides a dependency hold, a stop cancels it. A copy on its
+    // way out (a scale-down, a reload) cannot be started or restarted: returns why.
+    std::optional<std::string> start(supervised_process& copy);
+    void stop(supervised_process& copy);
+    std::optional<std::string> restart(supervised_process& copy);
+
     // A notice from the notify socket: the copy the sender belongs to takes it.
     void notice(const notice& received);
     // The copies whose partitions are stalled now (by name); those stalled for their
@@ -100,6 +106,8 @@ private:
     std::unique_ptr<supervised_process> make_process(const program& owner, int instance);
     void add_copy(program& owner, int instance);
     void resize(program& owner, int instances);
+    // Lines are tagged while more than one copy of the process exists, those leaving included.
+    void recount(const std::string& program_name);
     // Starts the copy if what it depends on is ready, else holds it back (with the reason).
     void start_when_ready(supervised_process& copy);
     void release_held();

@@ -24,8 +24,8 @@ local_member holding(std::string name, std::vector<int> partitions) {
     local_member member;
     member.name = std::move(name);
     member.alive = true;
+    member.claimed_ms.assign(partitions.size(), 1);
     member.partitions = std::move(partitions);
-    member.partitions_ms = 1;
     return member;
 }
 
@@ -83,7 +83,7 @@ TEST_CASE("the latest claim to a partition names its holder") {
                             {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
     auto old_claim = holding("shipping", {0});
     auto new_claim = holding("shipping-2", {0});
-    new_claim.partitions_ms = 5;
+    new_claim.claimed_ms = {5};
     CHECK(health.evaluate(now, true, {old_claim, new_claim}, {}).stalled_members == std::set<std::string>{"shipping-2"});
 }
 
@@ -93,10 +93,15 @@ TEST_CASE("less than a whole window is not judged") {
 }
 
 TEST_CASE("unreadable offsets or a crashed consumer of ours are ERR, whatever the offsets say") {
-    auto health = readings({{0, 0}, {0, 0}});
-    auto unreadable = health.evaluate(now, false, {}, {});
+    auto stuck = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
+                           {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto unreadable = stuck.evaluate(now, false, {holding("shipping", {0})}, {});
     CHECK(unreadable.status == group_status::err);
     CHECK(unreadable.reason == "the group's committed offsets cannot be read");
+    CHECK(unreadable.stalled_members.empty());  // nobody is restarted for an outage
+    // Readings that stopped coming a while ago are not judged either.
+    CHECK(stuck.evaluate(now + 20000, true, {holding("shipping", {0})}, {}).stalled_members.empty());
+    auto health = readings({{0, 0}, {0, 0}});
 
     auto crashed = holding("email-2", {});
     crashed.alive = false;
@@ -119,11 +124,11 @@ TEST_CASE("a partition that just changed hands is not held against its new holde
     auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
                             {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
     auto newcomer = holding("shipping-3", {0});
-    newcomer.partitions_ms = now - 2000;
+    newcomer.claimed_ms = {now - 2000};
     auto verdict = health.evaluate(now, true, {newcomer}, {});
     CHECK(verdict.status == group_status::ok);
     CHECK(verdict.stalled_members.empty());
-    newcomer.partitions_ms = now - window - 1;
+    newcomer.claimed_ms = {now - window - 1};
     CHECK(health.evaluate(now, true, {newcomer}, {}).stalled_members == std::set<std::string>{"shipping-3"});
 }
 
@@ -134,6 +139,13 @@ TEST_CASE("while the group has members but none holds a stuck partition (a rebal
     CHECK(verdict.status == group_status::stall);
     CHECK_THAT(verdict.reason, Catch::Contains("no member holds it while the group has members"));
     CHECK(verdict.stalled_members.empty());
+}
+
+TEST_CASE("a lag that never shrinks and grows overall is WARN, as Burrow has it") {
+    // Lag 100, 110, 110, 120, 120, … 160: it levels off at times, and never shrinks.
+    auto health = readings({{0, 100}, {10, 120}, {20, 130}, {30, 150}, {40, 160}, {50, 180}, {60, 190}, {70, 210},
+                            {80, 220}, {90, 240}, {100, 250}, {110, 270}});
+    CHECK(health.evaluate(now, true, {holding("shipping", {0})}, {}).status == group_status::warn);
 }
 
 TEST_CASE("a lag that grows over too few readings is no trend") {

@@ -37,7 +37,8 @@ TEST_CASE("what a child sends arrives with its pid; an oversized datagram is dro
     boost::asio::io_context io;
     std::vector<supervision::notice> received;
     supervision::notify_socket socket(io, [&](const supervision::notice& n) { received.push_back(n); });
-    REQUIRE(socket.path().rfind("@orderstream-notify-", 0) == 0);
+    REQUIRE(socket.path().size() > 1);
+    REQUIRE(socket.path()[0] == '@');
 
     // Oversized: cut by the kernel, so ignored.
     int raw = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
