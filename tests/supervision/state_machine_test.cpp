@@ -206,6 +206,28 @@ TEST_CASE("a dependant starts once its dependency is ready, as the child says; n
     CHECK(f.process("waiter").held() == "not started: broken is FATAL");
     f.advance(1h);
     CHECK(f.spawns("waiter") == 0);
+    // Started by hand and stable, the dependency releases its dependant after all.
+    REQUIRE_FALSE(f.supervisor.start(f.process("broken")));
+    f.advance(5s);
+    CHECK(f.process("broken").state() == process_state::running);
+    CHECK(f.spawns("waiter") == 1);
+    CHECK(f.process("waiter").held().empty());
+}
+
+TEST_CASE("a copy held back and stopped by hand stays stopped when its dependency becomes ready") {
+    auto db = program("db");
+    db.restart.stable_seconds = 1;
+    auto app = program("app");
+    app.depends_on = {"db"};
+    fixture f({db, app});
+    f.supervisor.start_all();
+    f.settle();
+    REQUIRE(f.process("app").held() == "waiting for db to be ready");
+    f.supervisor.stop(f.process("app"));
+    CHECK(f.process("app").held().empty());
+    f.advance(1s);
+    CHECK(f.process("db").ready());
+    CHECK(f.spawns("app") == 0);
 }
 
 TEST_CASE("scaling starts numbered copies and stops the highest ones gracefully") {
