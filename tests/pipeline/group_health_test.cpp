@@ -29,6 +29,12 @@ local_member holding(std::string name, std::vector<int> partitions) {
     return member;
 }
 
+// Twelve readings of a committed offset that stands at 100 while orders keep coming.
+group_health stuck() {
+    return readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
+                     {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+}
+
 // Twelve readings a second apart, so a whole window lies behind the last one (at 11 s).
 constexpr std::int64_t now = 11000;
 
@@ -57,8 +63,7 @@ TEST_CASE("commits that keep up with a steady lag are OK") {
 }
 
 TEST_CASE("a committed offset that stands still with lag is STALL when held, STOP when nobody holds it") {
-    auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
-                            {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto health = stuck();
     auto held = health.evaluate(now, true, {holding("shipping-2", {0}), holding("shipping", {1, 2})}, {});
     CHECK(held.status == group_status::stall);
     CHECK(held.stalled_members == std::set<std::string>{"shipping-2"});
@@ -79,8 +84,7 @@ TEST_CASE("a committed offset that stands still with lag is STALL when held, STO
 }
 
 TEST_CASE("the latest claim to a partition names its holder") {
-    auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
-                            {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto health = stuck();
     auto old_claim = holding("shipping", {0});
     auto new_claim = holding("shipping-2", {0});
     new_claim.claimed_ms = {5};
@@ -93,14 +97,13 @@ TEST_CASE("less than a whole window is not judged") {
 }
 
 TEST_CASE("unreadable offsets or a crashed consumer of ours are ERR, whatever the offsets say") {
-    auto stuck = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
-                           {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
-    auto unreadable = stuck.evaluate(now, false, {holding("shipping", {0})}, {});
+    auto frozen = stuck();
+    auto unreadable = frozen.evaluate(now, false, {holding("shipping", {0})}, {});
     CHECK(unreadable.status == group_status::err);
     CHECK(unreadable.reason == "the group's committed offsets cannot be read");
     CHECK(unreadable.stalled_members.empty());  // nobody is restarted for an outage
     // Readings that stopped coming a while ago are not judged either.
-    CHECK(stuck.evaluate(now + 20000, true, {holding("shipping", {0})}, {}).stalled_members.empty());
+    CHECK(frozen.evaluate(now + 20000, true, {holding("shipping", {0})}, {}).stalled_members.empty());
     auto health = readings({{0, 0}, {0, 0}});
 
     auto crashed = holding("email-2", {});
@@ -121,8 +124,7 @@ TEST_CASE("readings older than the window are dropped, so an old stall does not 
 }
 
 TEST_CASE("a partition that just changed hands is not held against its new holder for a window") {
-    auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
-                            {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto health = stuck();
     auto newcomer = holding("shipping-3", {0});
     newcomer.claimed_ms = {now - 2000};
     auto verdict = health.evaluate(now, true, {newcomer}, {});
@@ -133,8 +135,7 @@ TEST_CASE("a partition that just changed hands is not held against its new holde
 }
 
 TEST_CASE("while the group has members but none holds a stuck partition (a rebalance), it is STALL, not STOP") {
-    auto health = readings({{100, 150}, {100, 160}, {100, 170}, {100, 180}, {100, 190}, {100, 200}, {100, 210},
-                            {100, 220}, {100, 230}, {100, 240}, {100, 250}, {100, 260}});
+    auto health = stuck();
     auto verdict = health.evaluate(now, true, {holding("shipping", {})}, {});
     CHECK(verdict.status == group_status::stall);
     CHECK_THAT(verdict.reason, Catch::Contains("no member holds it while the group has members"));
