@@ -105,7 +105,10 @@ std::string cluster_json(const pipeline_state& state) {
 std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const std::vector<local_process>& processes,
                         const std::string& hostname) {
     json list = json::array();
-    for (const auto& [group, stats] : state.groups()) {
+    for (const auto& entry : state.groups()) {
+        // Named, not a structured binding: the lambdas below capture the group's name.
+        const std::string& group = entry.first;
+        const auto& stats = entry.second;
         std::map<std::int32_t, std::int64_t> lag_of;
         json partitions = json::array();
         for (const auto& p : stats.offsets.partitions) {

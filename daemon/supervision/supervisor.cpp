@@ -96,15 +96,13 @@ void supervisor::add_copy(program& owner, int instance) {
     auto last = std::find_if(processes_.rbegin(), processes_.rend(),
                              [&](const auto& p) { return p->program() == owner.config.name; });
     auto at = processes_.insert(last == processes_.rend() ? processes_.end() : last.base(), make_process(owner, instance));
-    recount(owner.config.name);
+    recount(owner);
     if (started_) start_when_ready(**at);
 }
 
-void supervisor::recount(const std::string& program_name) {
-    auto* owner = find_program(program_name);
-    if (!owner) return;
-    *owner->copies = static_cast<int>(std::count_if(processes_.begin(), processes_.end(),
-                                                    [&](const auto& p) { return p->program() == program_name; }));
+void supervisor::recount(program& owner) {
+    *owner.copies = static_cast<int>(std::count_if(processes_.begin(), processes_.end(),
+                                                   [&](const auto& p) { return p->program() == owner.config.name; }));
 }
 
 void supervisor::resize(program& owner, int instances) {
@@ -133,41 +131,49 @@ std::optional<std::string> supervisor::scale(std::string_view name, int instance
 }
 
 update_result supervisor::update(const std::vector<config::process_config>& processes) {
+    // First the new list of processes, so that every change announced while it is applied
+    // (each stop and start is) already shows it; then the stops, starts and replacements.
     update_result result;
-    std::vector<program> kept;
-    for (auto& current : programs_) {
+    struct change {
+        std::string name;
+        int instances;
+        bool settings;  // changed other than in the count: the copies are replaced
+    };
+    std::vector<program> next;
+    std::vector<change> changes;
+    for (const auto& current : programs_) {
         auto found = std::find_if(processes.begin(), processes.end(),
                                   [&](const auto& p) { return p.name == current.config.name; });
         if (found == processes.end()) {
             result.removed.push_back(current.config.name);
-            for (auto& copy : processes_)
-                if (copy->program() == current.config.name) retire_when_stopped(*copy, std::nullopt);
             continue;
         }
         // A count changed in the file is applied; one set through scale() otherwise stays.
         const int instances = found->instances != current.config.instances ? found->instances : current.instances;
-        if (!same_but_instances(current.config, *found)) {
-            result.changed.push_back(current.config.name);
-            current.config = *found;
-            for (auto& copy : processes_)
-                if (copy->program() == current.config.name && copy->instance() <= instances) {
-                    retire_when_stopped(*copy, successor{current.config, copy->instance()});
-                }
-        } else if (instances != current.instances) {
-            result.changed.push_back(current.config.name);
-        } else {
-            result.unchanged.push_back(current.config.name);
-        }
-        current.config = *found;
-        kept.push_back(std::move(current));
-        resize(kept.back(), instances);
+        const bool settings = !same_but_instances(current.config, *found);
+        (settings || instances != current.instances ? result.changed : result.unchanged).push_back(current.config.name);
+        next.push_back(current);
+        next.back().config = *found;
+        changes.push_back({found->name, instances, settings});
     }
-    programs_ = std::move(kept);
     for (const auto& process : processes) {
         if (find_program(process.name)) continue;
         result.added.push_back(process.name);
-        programs_.push_back({process, 0, std::make_shared<int>(process.instances)});
-        resize(programs_.back(), process.instances);
+        next.push_back({process, 0, std::make_shared<int>(0)});
+        changes.push_back({process.name, process.instances, false});
+    }
+    programs_ = std::move(next);
+
+    for (const auto& name : result.removed)
+        for (auto& copy : processes_)
+            if (copy->program() == name) retire_when_stopped(*copy, std::nullopt);
+    for (const auto& change : changes) {
+        auto* owner = find_program(change.name);
+        if (change.settings)
+            for (auto& copy : processes_)
+                if (copy->program() == change.name && copy->instance() <= change.instances)
+                    retire_when_stopped(*copy, successor{owner->config, copy->instance()});
+        resize(*owner, change.instances);
     }
     if (list_listener_) list_listener_();
     return result;
@@ -192,9 +198,9 @@ void supervisor::retire(const std::string& name) {
     auto logger = log::get("supervisor");
     if (!next) {
         logger->info("{}: removed", name);
-        const auto program_name = (*it)->program();
+        auto* owner = find_program((*it)->program());
         processes_.erase(it);
-        recount(program_name);
+        if (owner) recount(*owner);
         if (list_listener_) list_listener_();
         return;
     }

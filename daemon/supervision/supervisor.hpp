@@ -107,7 +107,7 @@ private:
     void add_copy(program& owner, int instance);
     void resize(program& owner, int instances);
     // Lines are tagged while more than one copy of the process exists, those leaving included.
-    void recount(const std::string& program_name);
+    void recount(program& owner);
     // Starts the copy if what it depends on is ready, else holds it back (with the reason).
     void start_when_ready(supervised_process& copy);
     void release_held();
