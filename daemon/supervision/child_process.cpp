@@ -14,8 +14,6 @@
 #include <boost/asio/read.hpp>
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
-#include <boost/process/environment.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
@@ -49,6 +47,38 @@ struct child_setup : bp::extend::handler {
         // The daemon's sockets and pipes must not leak into the child.
         ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     }
+};
+
+// The child's environment: the daemon's own, less what belongs to the daemon alone, with the
+// request's variables set. Built here rather than with bp::environment, whose find() in Boost
+// 1.74 reads as many bytes as the key from every entry, past the end of the shorter ones.
+class child_environment : public bp::extend::handler {
+public:
+    explicit child_environment(const std::vector<std::pair<std::string, std::string>>& added) {
+        auto replaced = [&](std::string_view entry) {
+            const auto name = entry.substr(0, entry.find('='));
+            for (const char* own : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS", "LISTEN_PID"})
+                if (name == own) return true;
+            for (const auto& [key, value] : added)
+                if (name == key) return true;
+            return false;
+        };
+        for (char** entry = ::environ; entry && *entry; ++entry)
+            if (!replaced(*entry)) entries_.emplace_back(*entry);
+        for (const auto& [key, value] : added) entries_.push_back(key + "=" + value);
+        for (auto& entry : entries_) pointers_.push_back(entry.data());
+        pointers_.push_back(nullptr);
+    }
+
+    // Before the fork: execve then gets this list.
+    template <typename Executor>
+    void on_setup(Executor& exec) const {
+        exec.env = const_cast<char**>(pointers_.data());
+    }
+
+private:
+    std::vector<std::string> entries_;
+    std::vector<char*> pointers_;
 };
 
 // The command's path; checked here, since the reaper's own failure to run it would only show
@@ -91,11 +121,8 @@ std::shared_ptr<child_process> child_process::spawn(boost::asio::io_context& io,
     std::shared_ptr<child_process> self(
         new child_process(io, request.max_line_bytes, std::move(on_line), std::move(on_exit)));
 
-    bp::environment environment = boost::this_process::environment();
     // The systemd notify socket and journal stream are the daemon's, not its children's.
-    for (const char* name : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS", "LISTEN_PID"})
-        if (environment.find(name) != environment.end()) environment.erase(name);
-    for (const auto& [key, value] : request.environment) environment[key] = value;
+    const child_environment environment(request.environment);
 
     std::error_code error;
     // Under the reaper, which keeps every descendant in its tree and kills them all if the
@@ -105,7 +132,7 @@ std::shared_ptr<child_process> child_process::spawn(boost::asio::io_context& io,
     bp::child child(bp::exe = reaped ? request.reaper : command,
                     bp::args = reaped ? reaper_arguments(command, request.args) : request.args,
                     bp::std_in < bp::null, bp::std_out > self->stdout_.pipe,
-                    bp::std_err > self->stderr_.pipe, bp::env = environment,
+                    bp::std_err > self->stderr_.pipe, environment,
                     child_setup{{}, ::getpid()}, error);
     if (error) throw std::system_error(error, "cannot start \"" + request.command + "\"");
     self->pid_ = child.id();
