@@ -160,6 +160,8 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     on_notice = [&supervisor](const supervision::notice& received) { supervisor.notice(received); };
 
     http::router router(store, supervisor, config.http.web_root);
+    http::audit_log audit(config.audit.file);
+    router.set_audit_log(&audit);
     if (files) {
         router.set_log_files(files.get());
         router.add_metrics_source([&files](http::prometheus_writer& out) {

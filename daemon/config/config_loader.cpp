@@ -255,6 +255,10 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         reader.read("stop_grace_seconds", config.supervisor.stop_grace_seconds, 0, 3600);
         reader.read("health_window_seconds", config.supervisor.health_window_seconds, 5, 3600);
     }
+    if (auto* audit = top.subtable("audit")) {
+        table_reader reader(*audit, "audit");
+        reader.read("file", config.audit.file);
+    }
     if (auto* producer = top.subtable("producer")) {
         table_reader reader(*producer, "producer");
         reader.read("delay_seconds", config.producer_delay_seconds, 0, 3600);
@@ -356,6 +360,9 @@ void finalize(daemon_config& config) {
     if (const char* state = std::getenv("STATE_DIRECTORY");
         state && *state && !config.capture.log_dir.empty() && std::filesystem::path(config.capture.log_dir).is_relative())
         config.capture.log_dir = (std::filesystem::path(state) / config.capture.log_dir).string();
+    if (const char* state = std::getenv("STATE_DIRECTORY");
+        state && *state && !config.audit.file.empty() && std::filesystem::path(config.audit.file).is_relative())
+        config.audit.file = (std::filesystem::path(state) / config.audit.file).string();
 
     if (const char* token = std::getenv("ORDERSTREAM_TOKEN"); token && *token) {
         config.http.token = token;

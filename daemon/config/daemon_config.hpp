@@ -98,8 +98,15 @@ struct supervisor_config {
     double health_window_seconds = 30.0;
 };
 
+struct audit_config {
+    // Every state-changing API request is appended here as a JSON line (empty: memory and the
+    // daemon log only). Relative: under $STATE_DIRECTORY when systemd sets it.
+    std::string file;
+};
+
 struct daemon_config {
     http_config http;
+    audit_config audit;
     capture_config capture;
     kafka_config kafka;
     supervisor_config supervisor;

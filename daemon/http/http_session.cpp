@@ -77,7 +77,15 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return send_error(beast_http::status::bad_request, "malformed HTTP request: " + ec.message());
     auto& req = parser_->get();
     if (req.method() == beast_http::verb::get && router_.hub() && is_stream_request(req)) return start_stream(req);
-    send(router_.handle(req));
+    send(router_.handle(req, client_address()));
+}
+
+std::string http_session::client_address() {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (ec) return "unknown";
+    const auto address = peer.address();
+    return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + std::to_string(peer.port());
 }
 
 bool http_session::is_stream_request(const request& req) {

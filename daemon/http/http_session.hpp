@@ -39,6 +39,7 @@ private:
     void register_close();
     void do_read();
     void on_header(boost::beast::error_code ec, std::size_t bytes);
+    std::string client_address();
     static bool is_stream_request(const request& req);
     void start_stream(const request& req);
     void on_read(boost::beast::error_code ec, std::size_t bytes);

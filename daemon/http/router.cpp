@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <fstream>
 
@@ -74,14 +75,57 @@ router::router(capture::output_store& store, supervision::supervisor& supervisor
     if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
 }
 
-response router::handle(const request& req) {
+response router::handle(const request& req, std::string_view client) {
     response res = route(req);
     res.version(req.version());
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     if (req.method() == verb::head) res.body().clear();  // prepare_payload kept Content-Length
     record(res.result_int());
+    if (audit_ && req.method() == verb::post) audit(req, res, client);
     return res;
+}
+
+// Names the action a POST asked for, and records it with its outcome.
+void router::audit(const request& req, const response& res, std::string_view client) {
+    auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
+    if (!target) return;
+    const auto segments = target->segments();
+    if (segments.size() < 2 || segments[0] != "api") return;
+    audit_entry entry;
+    entry.t_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (segments.size() == 4 && segments[1] == "processes") {
+        entry.action = "process." + std::string(segments[3]);
+        entry.target = std::string(segments[2]);
+        if (segments[3] == "scale") {
+            auto body = nlohmann::json::parse(req.body(), nullptr, false);
+            if (body.is_object() && body.contains("instances") && body["instances"].is_number_integer())
+                entry.detail = "instances " + std::to_string(body["instances"].get<std::int64_t>());
+        }
+    } else if (segments[1] == "clear" && segments.size() <= 3) {
+        entry.action = "terminal.clear";
+        entry.target = segments.size() == 3 ? std::string(segments[2]) : "all";
+    } else if (segments.size() == 5 && segments[1] == "cluster" && segments[2] == "brokers") {
+        entry.action = "broker." + std::string(segments[4]);
+        entry.target = std::string(segments[3]);
+    } else if (segments.size() == 2 && segments[1] == "reload") {
+        entry.action = "config.reload";
+    } else {
+        entry.action = "api.post";
+        entry.target = target->path;
+    }
+    const unsigned status = res.result_int();
+    entry.status = status;
+    entry.outcome = status < 300 ? "ok" : status == 401 || status == 403 ? "refused" : "failed";
+    if (status >= 300) {
+        auto body = nlohmann::json::parse(res.body(), nullptr, false);
+        if (body.is_object() && body.contains("error") && body["error"].is_string()) entry.message = body["error"];
+    }
+    entry.client = std::string(client);
+    auto authorization = req[beast_http::field::authorization];
+    if (authorization.size() > 7 && boost::beast::iequals(authorization.substr(0, 7), "bearer "))
+        entry.token = token_fingerprint(std::string_view(authorization.data() + 7, authorization.size() - 7));
+    audit_->add(std::move(entry));
 }
 
 namespace {
@@ -139,6 +183,11 @@ response router::route(const request& req) {
             // GET is taken over by the session (http_session) before it reaches the router.
             if (req.method() != verb::get) return method_not_allowed("GET", version);
             return error_response(status::not_found, "the push stream is not available", version);
+        }
+        if (segments.size() == 2 && segments[1] == "audit") {
+            if (!is_read(req.method())) return method_not_allowed("GET", version);
+            if (!audit_) return error_response(status::not_found, "no audit log", version);
+            return json_response(audit_->json(), version);
         }
         if (segments.size() == 2 && segments[1] == "reload") {
             if (req.method() != verb::post) return method_not_allowed("POST", version);

@@ -11,6 +11,7 @@
 
 #include "capture/output_store.hpp"
 #include "http/access_policy.hpp"
+#include "http/audit_log.hpp"
 #include "http/pipeline_json.hpp"
 #include "http/prometheus_writer.hpp"
 #include "pipeline/pipeline_state.hpp"
@@ -36,7 +37,8 @@ response error_response(boost::beast::http::status status, std::string_view mess
 class router {
 public:
     router(capture::output_store& store, supervision::supervisor& supervisor, std::string web_root);
-    response handle(const request& req);
+    // `client`: the peer's address, for the audit log.
+    response handle(const request& req, std::string_view client = {});
     // Until set, every API request is refused: the policy needs the port actually bound.
     void set_access_policy(access_policy policy) { policy_ = std::move(policy); }
     // More metric families for GET /metrics (e.g. Kafka's), written on each scrape.
@@ -65,6 +67,8 @@ public:
     void set_reloader(reloader reload) { reloader_ = std::move(reload); }
     // Terminal files for GET /api/outputs/{terminal}/log (unset: 404, no capture.log_dir).
     void set_log_files(const capture::log_files* files) { log_files_ = files; }
+    // Every POST to /api/ is recorded there (none when null), and GET /api/audit lists it.
+    void set_audit_log(audit_log* audit) { audit_ = audit; }
     stream_hub* hub() const { return hub_; }
     // Counts a response the session sent without the router (431, 413, 503, 400).
     void record(unsigned status) { ++responses_by_status_[status]; }
@@ -82,6 +86,7 @@ private:
     std::vector<local_process> local_processes() const;
     response readiness() const;
     response reload();
+    void audit(const request& req, const response& res, std::string_view client);
     response log_file(std::string_view terminal, unsigned version) const;
 
     capture::output_store& store_;
@@ -90,6 +95,7 @@ private:
     std::optional<access_policy> policy_;
     std::vector<std::function<void(prometheus_writer&)>> metrics_sources_;
     std::function<std::optional<std::string>()> readiness_probe_;
+    audit_log* audit_ = nullptr;
     std::map<unsigned, std::uint64_t> responses_by_status_;
     stream_hub* hub_ = nullptr;
     const pipeline::pipeline_state* pipeline_ = nullptr;
