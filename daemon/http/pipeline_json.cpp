@@ -124,6 +124,7 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
         // Our own consumers say which partitions they hold at each rebalance: fresher than
         // their records, and it shows the idle ones too.
         std::size_t copies = 0;
+        std::map<std::int32_t, std::vector<std::string>> claimed;  // partition -> the labels of our copies holding it
         for (const auto& local : processes) {
             if (local.group != group || !local.notified) continue;
             ++copies;
@@ -131,22 +132,19 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
             auto row = std::find_if(rows.begin(), rows.end(), [&](const member_row& r) { return r.label == label; });
             if (row == rows.end()) row = rows.insert(rows.end(), member_row{label, "", "", {}});
             row->partitions.assign(local.partitions.begin(), local.partitions.end());
+            for (int partition : local.partitions) claimed[partition].push_back(label);
         }
         // A partition another of our copies says it holds now has moved on from its old holder.
-        for (auto& row : rows) {
-            if (stats.offsets.described) break;
-            row.partitions.erase(std::remove_if(row.partitions.begin(), row.partitions.end(),
-                                                [&](std::int32_t partition) {
-                                                    for (const auto& local : processes) {
-                                                        const auto label = group + "@" + hostname + "#" + std::to_string(local.pid);
-                                                        if (local.group == group && local.notified && label != row.label &&
-                                                            std::count(local.partitions.begin(), local.partitions.end(), partition))
-                                                            return true;
-                                                    }
-                                                    return false;
-                                                }),
-                                 row.partitions.end());
-        }
+        if (!stats.offsets.described)
+            for (auto& row : rows)
+                row.partitions.erase(std::remove_if(row.partitions.begin(), row.partitions.end(),
+                                                    [&](std::int32_t partition) {
+                                                        auto holders = claimed.find(partition);
+                                                        return holders != claimed.end() &&
+                                                               std::any_of(holders->second.begin(), holders->second.end(),
+                                                                           [&](const std::string& l) { return l != row.label; });
+                                                    }),
+                                     row.partitions.end());
         // A copy of ours that is gone and holds nothing any more is no member.
         rows.erase(std::remove_if(rows.begin(), rows.end(),
                                   [&](const member_row& row) {
