@@ -280,8 +280,6 @@ response router::clear(const std::vector<std::string_view>& segments) {
 
 std::string processes_json(const supervision::supervisor& supervisor) {
     auto list = nlohmann::json::array();
-    std::map<std::string, int> instances;
-    for (const auto& [program, count] : supervisor.programs()) instances[program.name] = count;
     for (const auto& process : supervisor.processes()) {
         const auto& config = process->config();
         const auto group = config::consumer_group(config);
@@ -291,7 +289,7 @@ std::string processes_json(const supervision::supervisor& supervisor) {
         nlohmann::json item{{"name", config.name},
                             {"process", process->program()},
                             {"instance", process->instance()},
-                            {"instances", instances.count(process->program()) ? instances[process->program()] : 0},
+                            {"instances", supervisor.instances(process->program())},
                             {"max_instances", config::max_instances},
                             {"terminal", config.terminal},
                             {"group", group.empty() ? nlohmann::json(nullptr) : nlohmann::json(group)},

@@ -68,10 +68,10 @@ supervisor::program* supervisor::find_program(std::string_view name) {
     return nullptr;
 }
 
-std::vector<std::pair<config::process_config, int>> supervisor::programs() const {
-    std::vector<std::pair<config::process_config, int>> list;
-    for (const auto& p : programs_) list.emplace_back(p.config, p.instances);
-    return list;
+int supervisor::instances(std::string_view name) const {
+    for (const auto& p : programs_)
+        if (p.config.name == name) return p.instances;
+    return 0;
 }
 
 void supervisor::add_copy(program& owner, int instance) {

@@ -65,8 +65,8 @@ public:
     // Runs `instances` copies of the configured process `name` (1 to max_instances): new copies
     // start, surplus ones (the highest numbered) stop gracefully and go. Returns an error.
     std::optional<std::string> scale(std::string_view name, int instances);
-    // The configured processes and how many copies each runs now, in config order.
-    std::vector<std::pair<config::process_config, int>> programs() const;
+    // How many copies the configured process `name` runs now (0: no such process).
+    int instances(std::string_view name) const;
 
     // By hand (the API): a start overrides a dependency hold, a stop cancels it. A copy on its
     // way out (a scale-down, a reload) cannot be started or restarted: returns why.
