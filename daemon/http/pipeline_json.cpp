@@ -1,6 +1,8 @@
 // JSON views of the pipeline model; see pipeline_json.hpp.
 #include "http/pipeline_json.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -68,6 +70,11 @@ std::optional<member_label> parse_member_label(const std::string& label) {
     auto [end, error] = std::from_chars(label.data() + hash + 1, label.data() + label.size(), parsed.pid);
     if (error != std::errc() || end != label.data() + label.size() || parsed.pid <= 0) return std::nullopt;
     return parsed;
+}
+
+std::string own_hostname() {
+    char host[256] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string();
 }
 
 std::string cluster_json(const pipeline_state& state) {
@@ -193,6 +200,8 @@ std::string groups_json(const pipeline_state& state, std::int64_t now_ms, const 
                         {"health", health_json(state.health(group))},
                         {"processed", stats.processed},
                         {"duplicates", stats.duplicates},
+                        {"replayed", stats.replayed},
+                        {"skipped", stats.skipped},
                         {"lost", stats.lost},
                         {"latency_ms", {{"p50", optional_number(pipeline_state::latency_percentile(stats, 0.5))},
                                         {"p99", optional_number(pipeline_state::latency_percentile(stats, 0.99))}}}});
@@ -206,23 +215,47 @@ std::optional<std::string> order_json(const pipeline_state& state, std::int64_t 
     json produced = t->produced_ms < 0 ? json(nullptr)
                                        : json{{"partition", t->partition}, {"offset", t->offset}, {"timestamp_ms", t->produced_ms}};
     json processed = json::object();
-    json pending = json::array(), lost = json::array();
+    json pending = json::array(), lost = json::array(), skipped = json::array(), dead_lettered = json::array();
     for (const auto& group : state.configured_groups()) {
-        auto status = state.status(*t, group);
-        if (status == pipeline_state::order_status::pending) pending.push_back(group);
-        if (status == pipeline_state::order_status::lost) lost.push_back(group);
+        using status = pipeline_state::order_status;
+        switch (state.status(*t, group)) {
+        case status::pending: pending.push_back(group); break;
+        case status::lost: lost.push_back(group); break;
+        case status::skipped: skipped.push_back(group); break;
+        case status::dead_lettered: dead_lettered.push_back(group); break;
+        case status::processed: break;
+        }
     }
     for (const auto& [group, p] : t->processed)
         processed[group] = {{"timestamp_ms", p.processed_ms},
                             {"latency_ms", t->produced_ms < 0 ? json(nullptr) : json(p.processed_ms - t->produced_ms)},
-                            {"times", p.times}};
+                            {"times", p.times},
+                            {"replays", p.replays}};
     return dump({{"order_id", t->order_id},
+                 {"user", t->user},
+                 {"items", t->items},
                  {"total", t->total},
                  {"produced", produced},
                  {"processed", processed},
                  {"pending", pending},
+                 {"skipped_by", skipped},
+                 {"dead_lettered_by", dead_lettered},
                  {"lost_by", lost},
                  {"lost", !lost.empty()}});
+}
+
+std::string orders_search_json(const pipeline_state& state, const pipeline_state::order_query& query) {
+    json found = json::array();
+    for (const auto* t : state.search(query))
+        found.push_back({{"order_id", t->order_id},
+                         {"user", t->user},
+                         {"items", t->items},
+                         {"total", t->total},
+                         {"timestamp_ms", t->produced_ms},
+                         {"partition", t->partition},
+                         {"offset", t->offset},
+                         {"trace", "/api/orders/" + std::to_string(t->order_id)}});
+    return dump({{"orders", found}, {"limit", query.limit}, {"searched", state.traces_kept()}});
 }
 
 std::string history_json(const pipeline_state& state) {
@@ -240,10 +273,19 @@ std::string history_json(const pipeline_state& state) {
 std::string dead_letters_json(const pipeline_state& state) {
     json letters = json::array();
     const auto& recent = state.dead_letters();
-    for (auto it = recent.rbegin(); it != recent.rend(); ++it)
+    for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
+        const auto* redrive = state.redriven(it->source_partition, it->source_offset);
         letters.push_back({{"reason", it->reason}, {"detail", it->detail}, {"group", it->group},
                            {"partition", it->source_partition}, {"offset", it->source_offset},
+                           {"dlq_partition", it->partition}, {"dlq_offset", it->offset},
+                           {"redriven_before", it->redriven_before},
+                           // Redriven since it was written (a redrive after this dead letter's own record).
+                           {"redriven", redrive && redrive->count > it->redriven_before
+                                            ? json{{"t_ms", redrive->t_ms}, {"count", redrive->count},
+                                                   {"partition", redrive->partition}, {"offset", redrive->offset}}
+                                            : json(nullptr)},
                            {"timestamp_ms", it->timestamp_ms}, {"value", it->value_preview}});
+    }
     return dump({{"counts", state.dead_letter_counts()}, {"recent", letters}});
 }
 
@@ -251,6 +293,7 @@ std::string live_json(const pipeline_state& state) {
     json groups = json::object();
     for (const auto& [group, stats] : state.groups())
         groups[group] = {{"lag", state.group_lag(stats)}, {"lost", stats.lost}, {"duplicates", stats.duplicates},
+                         {"replayed", stats.replayed},
                          {"health", health_json(state.health(group))},
                          {"processed", stats.processed},
                          {"p99_ms", optional_number(pipeline_state::latency_percentile(stats, 0.99))}};

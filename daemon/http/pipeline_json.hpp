@@ -26,6 +26,8 @@ std::string cluster_json(const pipeline::pipeline_state& state);
 std::string groups_json(const pipeline::pipeline_state& state, std::int64_t now_ms,
                         const std::vector<local_process>& processes, const std::string& hostname);
 std::optional<std::string> order_json(const pipeline::pipeline_state& state, std::int64_t order_id);
+// GET /api/orders?…: the orders matching, newest first, each with a link to its trace.
+std::string orders_search_json(const pipeline::pipeline_state& state, const pipeline::pipeline_state::order_query& query);
 std::string history_json(const pipeline::pipeline_state& state);
 std::string dead_letters_json(const pipeline::pipeline_state& state);
 // The small live figures pushed on the stream: last second's rates, lag, lost, p99.
@@ -37,5 +39,7 @@ struct member_label {
     int pid = 0;
 };
 std::optional<member_label> parse_member_label(const std::string& label);
+// This host's name, as the daemon's consumers put it in their labels.
+std::string own_hostname();
 
 }  // namespace orderstream::http

@@ -16,10 +16,16 @@ void write_pipeline_metrics(const pipeline::pipeline_state& state, prometheus_wr
     out.sample("orderstream_orders_produced_total", static_cast<double>(state.orders_seen()));
     out.family("orderstream_revenue_total", "counter", "Sum of the totals of the orders produced.");
     out.sample("orderstream_revenue_total", state.revenue_seen());
-    per_group("orderstream_orders_processed_total", "counter", "Orders the group has a processing record for.",
+    per_group("orderstream_orders_processed_total", "counter", "Orders the group has a processing record for, plus their replays.",
               [](const stats_t& s) { return s.processed; });
-    per_group("orderstream_orders_duplicates_total", "counter", "Orders the group has more than one processing record for.",
+    per_group("orderstream_orders_duplicates_total", "counter",
+              "Orders the group has more processing records for than their first and the replays an operator asked for.",
               [](const stats_t& s) { return s.duplicates; });
+    per_group("orderstream_orders_replayed_total", "counter",
+              "Orders processed again after an offset reset or a redrive (also counted in processed).",
+              [](const stats_t& s) { return s.replayed; });
+    per_group("orderstream_orders_skipped", "gauge", "Orders an offset reset moved the group past without processing.",
+              [](const stats_t& s) { return s.skipped; });
     per_group("orderstream_orders_lost", "gauge", "Orders the group committed past without a processing record.",
               [](const stats_t& s) { return s.lost; });
     per_group("orderstream_consumer_lag", "gauge", "Records in the orders topic not yet committed by the group.",

@@ -17,8 +17,10 @@
 #include "kafka/client_config.hpp"
 #include "kafka/group_reader.hpp"
 #include "kafka/processing_record.hpp"
+#include "kafka/record_headers.hpp"
 #include "kafka/topic_admin.hpp"
 #include "log/logger.hpp"
+#include "orders/order.hpp"
 #include "orders/order_decoder.hpp"
 
 namespace orderstream::kafka {
@@ -40,14 +42,11 @@ std::int64_t wall_ms() {
         .count();
 }
 
-std::string header(RdKafka::Message& message, const char* name) {
-    RdKafka::Headers* headers = message.headers();
-    if (!headers) return "";
-    auto found = headers->get_last(name);
-    if (found.err() != RdKafka::ERR_NO_ERROR || !found.value()) return "";
-    // A header becomes a label on the page: bounded.
-    return std::string(static_cast<const char*>(found.value()), std::min<std::size_t>(found.value_size(), 1024));
-}
+// A header becomes a label on the page: bounded.
+std::string header(RdKafka::Message& message, const char* name) { return header_value(message, name).value_or(""); }
+
+constexpr std::int64_t max_offset = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t max_partition = 1'000'000;
 
 client_events events;
 
@@ -306,26 +305,38 @@ private:
             if (auto first = replay_first_.find(message.partition()); first != replay_first_.end() && first->second < 0)
                 first->second = std::max<std::int64_t>(0, timestamp);
             auto decoded = orders::decode_order(message.payload(), message.len());
-            if (decoded.ok())
-                pending_.orders.push_back({decoded.value->order_id, message.partition(), message.offset(), timestamp,
-                                           decoded.value->total});
+            if (!decoded.ok()) return;
+            auto& order = *decoded.value;
+            pipeline::order_seen seen;
+            seen.order_id = order.order_id;
+            seen.partition = message.partition();
+            seen.offset = message.offset();
+            seen.timestamp_ms = timestamp;
+            seen.total = order.total;
+            // Kept with each order for the search: bounded.
+            seen.user = order.user.substr(0, 64);
+            seen.items = orders::join_items(order.items).substr(0, 256);
+            if (auto redriven = header_number(message, "dlq.redriven", 1'000'000); redriven > 0) {
+                seen.redriven = static_cast<int>(redriven);
+                seen.redrive_of_partition = static_cast<std::int32_t>(header_number(message, "dlq.original.partition", max_partition));
+                seen.redrive_of_offset = header_number(message, "dlq.original.offset", max_offset);
+                if (seen.redrive_of_offset < 0) seen.redrive_of_partition = -1;
+            }
+            pending_.orders.push_back(std::move(seen));
         } else if (topic == acks_topic) {
             records_next_[message.partition()] = message.offset() + 1;
             decode_processing_record(value, options_.topic, timestamp, pending_.processing);
         } else if (topic == dead_letter_topic) {
             std::string scratch;
             std::string preview(capture::sanitize_utf8(value.substr(0, 200), scratch));
-            auto number = [&](const char* name, std::int64_t high) {
-                auto text = header(message, name);
-                std::int64_t n = -1;
-                auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
-                return error == std::errc() && end == text.data() + text.size() && n >= 0 && n <= high ? n : -1;
-            };
-            pending_.dead_letters.push_back({header(message, "dlq.reason"), header(message, "dlq.detail"),
-                                             header(message, "dlq.group"),
-                                             static_cast<std::int32_t>(number("dlq.partition", 1'000'000)),
-                                             number("dlq.offset", std::numeric_limits<std::int64_t>::max()), timestamp,
-                                             preview});
+            pipeline::dead_letter_seen letter{header(message, "dlq.reason"), header(message, "dlq.detail"),
+                                              header(message, "dlq.group"),
+                                              static_cast<std::int32_t>(header_number(message, "dlq.partition", max_partition)),
+                                              header_number(message, "dlq.offset", max_offset), timestamp, preview};
+            letter.partition = message.partition();
+            letter.offset = message.offset();
+            letter.redriven_before = static_cast<int>(std::max<std::int64_t>(0, header_number(message, "dlq.redriven", 1'000'000)));
+            pending_.dead_letters.push_back(std::move(letter));
         }
     }
 

@@ -16,6 +16,14 @@ struct order_seen {
     std::int64_t offset = 0;
     std::int64_t timestamp_ms = 0;  // the record's timestamp
     double total = 0;
+    // For searching the orders: bounded (records come from anyone), items joined by ", ".
+    std::string user;
+    std::string items;
+    // A dead letter produced again (its dlq.redriven header): how many times, and where the
+    // record it redrives was in this topic (-1 when not said).
+    int redriven = 0;
+    std::int32_t redrive_of_partition = -1;
+    std::int64_t redrive_of_offset = -1;
 };
 
 // One order's processing record from orders.acks (a consumer writes them in batches before it
@@ -32,10 +40,13 @@ struct processing_seen {
 
 struct dead_letter_seen {
     std::string reason, detail, group;
-    std::int32_t source_partition = -1;
+    std::int32_t source_partition = -1;  // the original record's place in the watched topic
     std::int64_t source_offset = -1;
     std::int64_t timestamp_ms = 0;
     std::string value_preview;  // the first bytes of the raw value, as valid UTF-8
+    std::int32_t partition = -1;  // the dead letter's own place in the dead-letter topic
+    std::int64_t offset = -1;
+    int redriven_before = 0;  // its record had been redriven that often already (dlq.redriven)
 };
 
 struct partition_info {

@@ -2,6 +2,7 @@
 #include "pipeline/pipeline_state.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace orderstream::pipeline {
 
@@ -27,9 +28,74 @@ pipeline_state::order_status pipeline_state::status(const trace& t, const std::s
     if (t.partition < 0) return order_status::pending;  // the order itself not seen yet
     auto stats = stats_.find(group);
     if (stats == stats_.end()) return order_status::pending;
-    for (const auto& p : stats->second.offsets.partitions)
-        if (p.partition == t.partition) return p.committed > t.offset ? order_status::lost : order_status::pending;
+    const auto& group_stats = stats->second;
+    for (const auto& p : group_stats.offsets.partitions) {
+        if (p.partition != t.partition) continue;
+        if (p.committed <= t.offset) return order_status::pending;
+        if (group_stats.dead_lettered.count({t.partition, t.offset})) return order_status::dead_lettered;
+        for (const auto& window : group_stats.skip_windows)
+            if (window.covers(t.partition, t.offset)) return order_status::skipped;
+        return order_status::lost;
+    }
     return order_status::pending;
+}
+
+void pipeline_state::add_window(std::deque<offset_window>& windows, std::int32_t partition, std::int64_t from,
+                                std::int64_t to) {
+    windows.push_back({next_window_++, partition, from, to});
+    if (windows.size() > limits_.max_windows) windows.pop_front();
+}
+
+void pipeline_state::offsets_reset(const std::string& group, const std::vector<offset_move>& moves) {
+    auto found = stats_.find(group);
+    if (found == stats_.end()) return;
+    auto& stats = found->second;
+    for (const auto& move : moves) {
+        // Nothing committed before: where the group would have started is not known here.
+        if (move.from < 0 || move.to < 0 || move.to == move.from) continue;
+        if (move.to < move.from)
+            add_window(stats.replay_windows, move.partition, move.to, move.from);
+        else
+            add_window(stats.skip_windows, move.partition, move.from, move.to);
+    }
+}
+
+const pipeline_state::redrive* pipeline_state::redriven(std::int32_t partition, std::int64_t offset) const {
+    auto found = redrives_.find({partition, offset});
+    return found == redrives_.end() ? nullptr : &found->second;
+}
+
+void pipeline_state::set_redriven(std::int32_t partition, std::int64_t offset, redrive done) {
+    auto& entry = redrives_[{partition, offset}];
+    if (done.count >= entry.count) entry = done;
+    while (redrives_.size() > limits_.max_dead_letters) redrives_.erase(redrives_.begin());
+}
+
+namespace {
+
+bool contains_ignoring_case(std::string_view text, std::string_view part) {
+    auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+    return std::search(text.begin(), text.end(), part.begin(), part.end(),
+                       [&](char a, char b) { return lower(a) == lower(b); }) != text.end();
+}
+
+}  // namespace
+
+std::vector<const pipeline_state::trace*> pipeline_state::search(const order_query& query) const {
+    std::vector<const trace*> found;
+    for (auto id = trace_order_.rbegin(); id != trace_order_.rend() && found.size() < query.limit; ++id) {
+        auto it = traces_.find(*id);
+        if (it == traces_.end() || it->second.produced_ms < 0) continue;
+        const trace& t = it->second;
+        if (!query.user.empty() && t.user != query.user) continue;
+        if (!query.item.empty() && !contains_ignoring_case(t.items, query.item)) continue;
+        if (query.min_total && t.total < *query.min_total) continue;
+        if (query.max_total && t.total > *query.max_total) continue;
+        if (query.from_ms && t.produced_ms < *query.from_ms) continue;
+        if (query.to_ms && t.produced_ms >= *query.to_ms) continue;
+        found.push_back(&t);
+    }
+    return found;
 }
 
 pipeline_state::trace& pipeline_state::trace_for(std::int64_t order_id) {
@@ -83,8 +149,36 @@ void pipeline_state::apply_processing(const processing_seen& record) {
         p.processed_ms = record.processed_ms;
         ++stats.processed;
         if (t.produced_ms >= 0) record_latency(record.group, std::max<std::int64_t>(0, record.processed_ms - t.produced_ms));
-    } else if (p.times == 2) {
-        ++stats.duplicates;
+        return;
+    }
+    // Processed again: an operator's replay (the oldest window over it not counted yet) or a
+    // duplicate.
+    const std::int32_t partition = record.partition >= 0 ? record.partition : t.partition;
+    const std::int64_t offset = record.partition >= 0 ? record.offset : t.offset;
+    for (const auto& window : stats.replay_windows)
+        if (window.seq > p.last_window && window.covers(partition, offset)) {
+            p.last_window = window.seq;
+            ++p.replays;
+            ++stats.replayed;
+            ++stats.processed;
+            return;
+        }
+    if (p.times - p.replays == 2) ++stats.duplicates;
+}
+
+// A redriven dead letter reaches the groups that had processed its order too: for them it is
+// a replay. Its processing may have been read before the order record itself (counted as a
+// duplicate then), which is set right here.
+void pipeline_state::allow_redrive(trace& t, const order_seen& order) {
+    for (auto& [group, p] : t.processed) {
+        auto& stats = stats_[group];
+        add_window(stats.replay_windows, order.partition, order.offset, order.offset + 1);
+        if (p.times - p.replays < 2) continue;
+        if (p.times - p.replays == 2) --stats.duplicates;
+        p.last_window = stats.replay_windows.back().seq;
+        ++p.replays;
+        ++stats.replayed;
+        ++stats.processed;
     }
 }
 
@@ -92,10 +186,18 @@ void pipeline_state::apply(observation&& report) {
     for (const auto& order : report.orders) {
         auto& t = trace_for(order.order_id);
         bool first_time = t.produced_ms < 0;
+        if (order.redriven > 0) {
+            if (!first_time) allow_redrive(t, order);
+            if (order.redrive_of_partition >= 0)
+                set_redriven(order.redrive_of_partition, order.redrive_of_offset,
+                             {order.timestamp_ms, order.redriven, order.partition, order.offset});
+        }
         t.partition = order.partition;
         t.offset = order.offset;
         t.produced_ms = order.timestamp_ms;
         t.total = order.total;
+        t.user = order.user;
+        t.items = order.items;
         auto& offsets = offsets_[order.partition];
         offsets[order.offset] = order.timestamp_ms;
         if (offsets.size() > limits_.max_traces) offsets.erase(offsets.begin());
@@ -112,6 +214,12 @@ void pipeline_state::apply(observation&& report) {
         std::string reason = letter.reason.empty() ? "unknown" : letter.reason;
         if (!dead_letter_counts_.count(reason) && dead_letter_counts_.size() >= limits_.max_reasons) reason = "other";
         ++dead_letter_counts_[reason];
+        // The group committed past it without a record: not lost.
+        if (auto group = stats_.find(letter.group); group != stats_.end() && letter.source_partition >= 0) {
+            auto& marked = group->second.dead_lettered;
+            marked.insert({letter.source_partition, letter.source_offset});
+            if (marked.size() > limits_.max_traces) marked.erase(marked.begin());
+        }
         dead_letters_.push_back(std::move(letter));
         if (dead_letters_.size() > limits_.max_dead_letters) dead_letters_.pop_front();
     }
@@ -137,6 +245,7 @@ void pipeline_state::tick(std::int64_t now_ms) {
         current_.p99[group] = percentile(stats.second_latencies, 0.99);
         stats.second_latencies.clear();
         stats.lost = stats.lost_forgotten;
+        stats.skipped = 0;
     }
     history_.push_back(std::move(current_));
     current_ = {};
@@ -144,8 +253,11 @@ void pipeline_state::tick(std::int64_t now_ms) {
 
     for (const auto& [id, t] : traces_) {
         if (t.partition < 0) continue;
-        for (const auto& group : groups_)
-            if (status(t, group) == order_status::lost) ++stats_[group].lost;
+        for (const auto& group : groups_) {
+            const auto now = status(t, group);
+            if (now == order_status::lost) ++stats_[group].lost;
+            if (now == order_status::skipped) ++stats_[group].skipped;
+        }
     }
     judge_groups(now_ms);
 }

@@ -7,7 +7,13 @@
 //   processed  the group has a processing record for the order;
 //   pending    no record yet, and the group's committed offset is not past the order;
 //   lost       the group committed past the order and there is no record (however long ago);
-//   processed more than once  more than one record (at-least-once allows it after a crash);
+//   processed more than once  more than one record (at-least-once allows it after a crash),
+//              except the ones an operator asked for:
+//   replayed   processed again because the group's offsets were reset back over it, or because
+//              its dead letter was redriven after the group had processed it (counted in
+//              processed as well, never as a duplicate);
+//   skipped    committed past without a record because an operator reset the offsets forward;
+//   dead-lettered  committed past after the group wrote the order to the dead-letter topic;
 //   latency    the record's processing time minus the order record's CreateTime.
 // No figure depends on a timer. Consumers write records before they commit, and the observer
 // reports a commit only once it has read every record written before it, so "lost" is exact.
@@ -39,6 +45,7 @@ struct state_limits {
     std::size_t max_groups = 16;
     std::size_t max_partitions = 1024;  // per group, for who holds which partition
     std::size_t max_reasons = 32;
+    std::size_t max_windows = 64;  // per group, of resets and redrives remembered
     std::int64_t health_window_ms = 30000;  // the window a group's health is judged over
 };
 
@@ -47,11 +54,13 @@ std::int64_t percentile(std::vector<std::int64_t> values, double fraction);
 
 class pipeline_state {
 public:
-    enum class order_status { processed, pending, lost };
+    enum class order_status { processed, pending, lost, skipped, dead_lettered };
 
     struct processing {
         std::int64_t processed_ms = 0;  // the first record's
         int times = 0;
+        int replays = 0;              // of the times, those an operator asked for
+        std::uint64_t last_window = 0;  // the newest replay window that counted one
     };
     struct trace {
         std::int64_t order_id = 0;
@@ -59,6 +68,7 @@ public:
         std::int64_t offset = -1;
         std::int64_t produced_ms = -1;  // -1 until the order itself was seen
         double total = 0;
+        std::string user, items;
         std::map<std::string, processing> processed;  // by group
     };
     struct owner {
@@ -71,9 +81,20 @@ public:
         std::int32_t partition = 0;
         std::string from, to;
     };
+    // Offsets [from, to) of one partition that an operator's action concerns.
+    struct offset_window {
+        std::uint64_t seq = 0;
+        std::int32_t partition = 0;
+        std::int64_t from = 0, to = 0;
+        bool covers(std::int32_t p, std::int64_t offset) const { return p == partition && offset >= from && offset < to; }
+    };
     struct group_stats {
-        std::uint64_t processed = 0;   // orders with a record
-        std::uint64_t duplicates = 0;  // orders with more than one record
+        std::uint64_t processed = 0;   // orders with a record, plus replays
+        std::uint64_t duplicates = 0;  // orders with more records than first processing and replays
+        std::uint64_t replayed = 0;
+        std::uint64_t skipped = 0;     // recounted each tick
+        std::deque<offset_window> replay_windows, skip_windows;  // the newest max_windows each
+        std::set<std::pair<std::int32_t, std::int64_t>> dead_lettered;  // partition, offset
         std::uint64_t lost = 0;        // recounted each tick, plus lost orders already forgotten
         std::uint64_t lost_forgotten = 0;
         // Who processed each partition last, from the records; a change of member is a
@@ -97,6 +118,35 @@ public:
     pipeline_state(std::vector<std::string> groups, bool embedded, state_limits limits = {});
 
     void apply(observation&& report);
+
+    // An operator moved the group's committed offsets (from: before, to: after, per partition).
+    // Orders moved back over are counted as replayed when processed again, orders moved
+    // forward over as skipped rather than lost.
+    struct offset_move {
+        std::int32_t partition = 0;
+        std::int64_t from = -1, to = -1;  // -1: nothing committed
+    };
+    void offsets_reset(const std::string& group, const std::vector<offset_move>& moves);
+    // Where a dead letter's original record went when it was redriven (seen on the record).
+    struct redrive {
+        std::int64_t t_ms = 0;
+        int count = 0;
+        std::int32_t partition = -1;
+        std::int64_t offset = -1;
+    };
+    // By the original record's partition and offset in the watched topic.
+    const redrive* redriven(std::int32_t partition, std::int64_t offset) const;
+    void set_redriven(std::int32_t partition, std::int64_t offset, redrive done);
+    const std::map<std::pair<std::int32_t, std::int64_t>, redrive>& redrives() const { return redrives_; }
+    // The orders seen that match `query`, newest first, at most query.limit.
+    struct order_query {
+        std::string user, item;  // exact user; item: a part of an item's name, any case
+        std::optional<double> min_total, max_total;
+        std::optional<std::int64_t> from_ms, to_ms;  // the record's timestamp, from inclusive, to exclusive
+        std::size_t limit = 50;
+    };
+    std::vector<const trace*> search(const order_query& query) const;
+    std::size_t traces_kept() const { return traces_.size(); }
     // Once a second: closes the current history point and recounts lost orders.
     void tick(std::int64_t now_ms);
 
@@ -146,7 +196,9 @@ private:
     void forget_oldest_trace();
     void record_latency(const std::string& group, std::int64_t ms);
     void apply_processing(const processing_seen& record);
+    void allow_redrive(trace& t, const order_seen& order);
     void judge_groups(std::int64_t now_ms);
+    void add_window(std::deque<offset_window>& windows, std::int32_t partition, std::int64_t from, std::int64_t to);
 
     std::vector<std::string> groups_;
     bool embedded_;
@@ -162,6 +214,8 @@ private:
     std::set<std::int32_t> brokers_down_;  // to show brokers that went down
     std::deque<dead_letter_seen> dead_letters_;
     std::map<std::string, std::uint64_t> dead_letter_counts_;
+    std::map<std::pair<std::int32_t, std::int64_t>, redrive> redrives_;  // the newest max_dead_letters
+    std::uint64_t next_window_ = 1;
     std::uint64_t orders_seen_ = 0;
     double revenue_seen_ = 0;
     history_point current_;

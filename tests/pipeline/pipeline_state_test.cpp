@@ -16,9 +16,25 @@ namespace {
 
 const std::vector<std::string> groups{"analytics-group", "email-group", "shipping-group"};
 
-observation orders(std::initializer_list<order_seen> seen) {
+// An order record: id, partition, offset, timestamp, total.
+struct order_at {
+    std::int64_t order_id;
+    std::int32_t partition;
+    std::int64_t offset, timestamp_ms;
+    double total;
+};
+
+observation orders(std::initializer_list<order_at> seen) {
     observation report;
-    report.orders = seen;
+    for (const auto& o : seen) {
+        order_seen order;
+        order.order_id = o.order_id;
+        order.partition = o.partition;
+        order.offset = o.offset;
+        order.timestamp_ms = o.timestamp_ms;
+        order.total = o.total;
+        report.orders.push_back(std::move(order));
+    }
     return report;
 }
 
@@ -303,4 +319,144 @@ TEST_CASE("members are labelled by the process they are and joined with the daem
     CHECK(members[1]["process"] == "email");
     CHECK(members[1]["member_id"] == "0x7f00deadbeef");
     CHECK(members[1]["partitions"] == json{0});
+}
+
+TEST_CASE("orders processed again after a reset back are replayed, not duplicates") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 1'000, 1}, {3, 0, 2, 1'000, 1}}));
+    state.apply(acks({ack(1, "analytics-group", 1'100, "m", 0), ack(2, "analytics-group", 1'100, "m", 0),
+                      ack(3, "analytics-group", 1'100, "m", 0), ack(1, "email-group", 1'100, "m", 0)}));
+    // Analytics back from offset 3 to 1: orders 2 and 3 are processed again.
+    state.offsets_reset("analytics-group", {{0, 3, 1}});
+    processing_seen again2{2, "analytics-group", 5'000, "m", "", 0, 1}, again3{3, "analytics-group", 5'000, "m", "", 0, 2};
+    state.apply(acks({again2, again3}));
+    auto analytics = group_named(state, "analytics-group", 5'000);
+    CHECK(analytics["processed"] == 5);
+    CHECK(analytics["replayed"] == 2);
+    CHECK(analytics["duplicates"] == 0);
+    // A third record of order 2 was not asked for: a duplicate.
+    state.apply(acks({again2}));
+    analytics = group_named(state, "analytics-group", 5'000);
+    CHECK(analytics["duplicates"] == 1);
+    CHECK(analytics["replayed"] == 2);
+    // Email was not reset: its second record of order 1 is a duplicate.
+    state.apply(acks({ack(1, "email-group", 6'000, "m", 0)}));
+    CHECK(group_named(state, "email-group", 6'000)["duplicates"] == 1);
+    CHECK(group_named(state, "email-group", 6'000)["replayed"] == 0);
+}
+
+TEST_CASE("a replay read before the records it repeats still counts as a replay") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 0, 1'000, 1}}));
+    state.offsets_reset("shipping-group", {{0, 1, 0}});
+    // The observer reads the original record only now, then the replay's.
+    state.apply(acks({ack(1, "shipping-group", 1'100, "m", 0)}));
+    processing_seen replay{1, "shipping-group", 9'000, "m", "", 0, 0};
+    state.apply(acks({replay}));
+    auto shipping = group_named(state, "shipping-group", 9'000);
+    CHECK(shipping["processed"] == 2);
+    CHECK(shipping["replayed"] == 1);
+    CHECK(shipping["duplicates"] == 0);
+}
+
+TEST_CASE("orders a reset moves a group past are skipped, and dead-lettered orders are not lost") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 1'000, 1}, {3, 0, 2, 1'000, 1}}));
+    state.offsets_reset("email-group", {{0, 0, 2}});
+    observation letter;
+    letter.dead_letters.push_back({"too_large", "payload is 900 bytes", "email-group", 0, 2, 1'500, "{…}"});
+    state.apply(std::move(letter));
+    state.apply(commits("email-group", {{0, 3, 3}}));
+    state.tick(2'000);
+    auto email = group_named(state, "email-group", 2'000);
+    CHECK(email["lost"] == 0);
+    CHECK(email["skipped"] == 2);
+    auto trace = json::parse(*order_json(state, 3));
+    CHECK(trace["dead_lettered_by"] == json{"email-group"});
+    CHECK(trace["lost"] == false);
+    CHECK(json::parse(*order_json(state, 1))["skipped_by"] == json{"email-group"});
+    // Shipping committed past order 1 with no record and no reset: that is a loss.
+    state.apply(commits("shipping-group", {{0, 1, 3}}));
+    state.tick(3'000);
+    CHECK(group_named(state, "shipping-group", 3'000)["lost"] == 1);
+}
+
+TEST_CASE("a redriven order reaching a group that had processed it is a replay; the dead letter shows the redrive") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{5, 1, 7, 1'000, 1}}));
+    state.apply(acks({ack(5, "shipping-group", 1'100, "m", 1)}));
+    observation letter;
+    letter.dead_letters.push_back({"too_large", "", "email-group", 1, 7, 1'200, ""});
+    letter.dead_letters.back().partition = 0;
+    letter.dead_letters.back().offset = 4;
+    state.apply(std::move(letter));
+    // The redrive: the same order again at partition 1 offset 12.
+    observation redriven;
+    order_seen again;
+    again.order_id = 5;
+    again.partition = 1;
+    again.offset = 12;
+    again.timestamp_ms = 8'000;
+    again.total = 1;
+    again.redriven = 1;
+    again.redrive_of_partition = 1;
+    again.redrive_of_offset = 7;
+    redriven.orders.push_back(again);
+    state.apply(std::move(redriven));
+    processing_seen shipping_again{5, "shipping-group", 8'100, "m", "", 1, 12}, email_first{5, "email-group", 8'100, "m", "", 1, 12};
+    state.apply(acks({shipping_again, email_first}));
+    auto shipping = group_named(state, "shipping-group", 9'000);
+    CHECK(shipping["duplicates"] == 0);
+    CHECK(shipping["replayed"] == 1);
+    auto email = group_named(state, "email-group", 9'000);
+    CHECK(email["processed"] == 1);
+    CHECK(email["replayed"] == 0);
+    auto letters = json::parse(dead_letters_json(state))["recent"];
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0]["dlq_offset"] == 4);
+    CHECK(letters[0]["redriven"]["count"] == 1);
+    CHECK(letters[0]["redriven"]["offset"] == 12);
+}
+
+TEST_CASE("the order search filters by user, item, total and time, newest first and bounded") {
+    pipeline_state state(groups, true);
+    observation report;
+    const char* users[] = {"alice_smith", "bob_jones"};
+    for (int i = 0; i < 10; ++i) {
+        order_seen o;
+        o.order_id = 100 + i;
+        o.partition = 0;
+        o.offset = i;
+        o.timestamp_ms = 1'000 * i;
+        o.total = 10.0 * i;
+        o.user = users[i % 2];
+        o.items = i % 3 == 0 ? "Wireless Mouse, USB-C Cable" : "Desk Lamp";
+        report.orders.push_back(o);
+    }
+    state.apply(std::move(report));
+    auto ids = [&](pipeline_state::order_query query) {
+        std::vector<std::int64_t> found;
+        for (const auto* t : state.search(query)) found.push_back(t->order_id);
+        return found;
+    };
+    pipeline_state::order_query query;
+    query.user = "alice_smith";
+    CHECK(ids(query) == std::vector<std::int64_t>{108, 106, 104, 102, 100});
+    query = {};
+    query.item = "usb-c";
+    CHECK(ids(query) == std::vector<std::int64_t>{109, 106, 103, 100});
+    query = {};
+    query.min_total = 30;
+    query.max_total = 50;
+    CHECK(ids(query) == std::vector<std::int64_t>{105, 104, 103});
+    query = {};
+    query.from_ms = 2'000;
+    query.to_ms = 4'000;
+    CHECK(ids(query) == std::vector<std::int64_t>{103, 102});
+    query = {};
+    query.limit = 2;
+    CHECK(ids(query) == std::vector<std::int64_t>{109, 108});
+    auto body = json::parse(orderstream::http::orders_search_json(state, query));
+    CHECK(body["orders"][0]["trace"] == "/api/orders/109");
+    CHECK(body["orders"][0]["user"] == "bob_jones");
 }
