@@ -14,6 +14,7 @@
 #include "kafka/consumer_command.hpp"
 #include "kafka/producer_command.hpp"
 #include "log/logger.hpp"
+#include "orders/order_decoder.hpp"
 #include "supervision/reaper.hpp"
 
 namespace {
@@ -124,6 +125,9 @@ int main(int argc, char** argv) {
     consume->add_option("--dead-letter-topic", consumer.dead_letter_topic, "Where invalid messages go (default orders.dlq)");
     consume->add_option("--acks-topic", consumer.acks_topic,
                         "Where processing records go for the dashboard (default orders.acks; \"\" turns them off)");
+    consume->add_option("--max-order-bytes", consumer.max_order_bytes,
+                        "Orders larger than this go to the dead-letter topic as too_large (default and most 65536)")
+        ->check(CLI::Range(std::size_t{1}, orders::max_order_bytes));
     std::vector<std::int64_t> skip_orders, duplicate_orders;
     consume->add_option("--test-skip-orders", skip_orders,
                         "TEST FAULT, never for real use: store these orders' offsets without processing them (ids, comma-separated)")

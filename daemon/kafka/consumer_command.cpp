@@ -20,6 +20,7 @@
 #include "orders/order_processor.hpp"
 #include "kafka/processing_log.hpp"
 #include "kafka/ready_notice.hpp"
+#include "kafka/record_headers.hpp"
 
 namespace orderstream::kafka {
 
@@ -127,7 +128,7 @@ private:
 
         out_ << "Message #" << ++received_ << " received from partition " << msg.partition()
              << " at offset " << msg.offset() << std::endl;
-        const orders::decode_result decoded = orders::decode_order(msg.payload(), msg.len());
+        const orders::decode_result decoded = orders::decode_order(msg.payload(), msg.len(), options_.max_order_bytes);
         const record_position position{msg.partition(), msg.offset()};
         if (decoded.ok()) {
             const auto id = decoded.value->order_id;
@@ -149,12 +150,15 @@ private:
         const std::string_view reason = orders::to_string(decoded.reason);
         out_ << tag_ << " dead letter at partition " << msg.partition() << " offset "
              << msg.offset() << ": " << reason << ": " << decoded.detail << std::endl;
-        const auto failure = writer_.send(msg, {{"dlq.reason", std::string(reason)},
+        dead_letter_writer::header_list headers{{"dlq.reason", std::string(reason)},
                                                 {"dlq.detail", decoded.detail},
                                                 {"dlq.group", options_.group_id},
                                                 {"dlq.topic", msg.topic_name()},
                                                 {"dlq.partition", std::to_string(msg.partition())},
-                                                {"dlq.offset", std::to_string(msg.offset())}});
+                                                {"dlq.offset", std::to_string(msg.offset())}};
+        // A redriven record that fails again keeps its count, so the panel shows it.
+        if (auto redriven = header_value(msg, "dlq.redriven")) headers.emplace_back("dlq.redriven", std::move(*redriven));
+        const auto failure = writer_.send(msg, headers);
         if (failure) {
             schedule_retry(position, *failure);
             return;

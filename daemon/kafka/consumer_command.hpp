@@ -26,6 +26,8 @@ struct consumer_options {
     // After a failed dead-letter write the partition pauses this long, doubling up to the max.
     std::chrono::milliseconds retry_backoff{1000};
     std::chrono::milliseconds retry_backoff_max{30000};
+    // Orders larger than this are dead-lettered as too_large (at most orders::max_order_bytes).
+    std::size_t max_order_bytes = 64 * 1024;
     // Test faults (documented as such in --help): orders whose offsets are stored without
     // processing them (a real loss), and orders processed twice (a real duplicate).
     std::set<std::int64_t> test_skip_orders, test_duplicate_orders;

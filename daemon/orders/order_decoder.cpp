@@ -96,14 +96,15 @@ std::string_view to_string(poison_reason reason) {
     return "unknown";
 }
 
-decode_result decode_order(const void* data, std::size_t size) {
+decode_result decode_order(const void* data, std::size_t size, std::size_t max_bytes) {
     if (data == nullptr) {
         return poison(poison_reason::tombstone, "record has a null value (tombstone)");
     }
-    if (size > max_order_bytes) {
+    max_bytes = std::min(max_bytes, max_order_bytes);
+    if (size > max_bytes) {
         return poison(poison_reason::too_large, "payload is " + std::to_string(size) +
                                                     " bytes, the limit is " +
-                                                    std::to_string(max_order_bytes));
+                                                    std::to_string(max_bytes));
     }
     const auto* bytes = static_cast<const unsigned char*>(data);
     if (const auto bad = find_invalid_utf8(bytes, size); bad != std::string::npos) {

@@ -38,7 +38,8 @@ struct decode_result {
     bool ok() const { return value.has_value(); }
 };
 
-// `data == nullptr` is a tombstone (a record with a null value). Never throws.
-decode_result decode_order(const void* data, std::size_t size);
+// `data == nullptr` is a tombstone (a record with a null value). A record over `max_bytes`
+// (at most max_order_bytes) is too_large. Never throws.
+decode_result decode_order(const void* data, std::size_t size, std::size_t max_bytes = max_order_bytes);
 
 }  // namespace orderstream::orders
