@@ -17,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "app/operator_actions.hpp"
 #include "app/systemd_notifier.hpp"
 #include "capture/output_store.hpp"
 #include "http/listener.hpp"
@@ -195,6 +196,19 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     observing.create_topics = embedded == nullptr;
     observing.describe_groups = embedded == nullptr;
     observing.replay_orders = pipeline.limits().max_traces;
+    operator_scope scope;
+    scope.kafka = kafka_options;
+    scope.topic = observing.topic;
+    scope.dead_letter_topic = kafka::dead_letter_topic;
+    scope.hostname = http::own_hostname();
+    operator_actions actions(io, supervisor, pipeline, std::move(scope));
+    router.set_operator_actions(
+        [&actions](const std::string& group, pipeline::reset_request request, std::function<void(pipeline::reset_result)> done) {
+            actions.reset(group, std::move(request), std::move(done));
+        },
+        [&actions](pipeline::redrive_request request, std::function<void(pipeline::redrive_result)> done) {
+            actions.redrive(std::move(request), std::move(done));
+        });
     kafka::pipeline_observer observer(std::move(observing), [&io, &pipeline](pipeline::observation report) {
                                           boost::asio::post(io, [&pipeline, report = std::move(report)]() mutable {
                                               pipeline.apply(std::move(report));

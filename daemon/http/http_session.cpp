@@ -77,6 +77,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return send_error(beast_http::status::bad_request, "malformed HTTP request: " + ec.message());
     auto& req = parser_->get();
     if (req.method() == beast_http::verb::get && router_.hub() && is_stream_request(req)) return start_stream(req);
+    // An operator action answers when it is done; nothing is read from the client meanwhile.
+    if (router_.handle_async(req, client_address(), [self = shared_from_this()](response res) { self->send(std::move(res)); }))
+        return;
     send(router_.handle(req, client_address()));
 }
 

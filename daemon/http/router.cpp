@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/json_writer.hpp"
+#include "http/operator_json.hpp"
 #include "http/outputs_json.hpp"
 #include "http/pipeline_metrics.hpp"
 #include "http/stream_hub.hpp"
@@ -57,6 +58,8 @@ response method_not_allowed(std::string_view allow, unsigned version) {
 
 bool is_read(verb method) { return method == verb::get || method == verb::head; }
 
+constexpr std::int64_t max_search_results = 500;
+
 }  // namespace
 
 response error_response(status code, std::string_view message, unsigned version, bool keep_alive) {
@@ -70,20 +73,64 @@ response error_response(status code, std::string_view message, unsigned version,
 
 router::router(capture::output_store& store, supervision::supervisor& supervisor,
                std::string web_root)
-    : store_(store), supervisor_(supervisor), files_(std::move(web_root)) {
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
-}
+    : store_(store), supervisor_(supervisor), files_(std::move(web_root)), hostname_(own_hostname()) {}
 
 response router::handle(const request& req, std::string_view client) {
     response res = route(req);
+    finish(req, res, client);
+    return res;
+}
+
+void router::finish(const request& req, response& res, std::string_view client) {
     res.version(req.version());
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     if (req.method() == verb::head) res.body().clear();  // prepare_payload kept Content-Length
     record(res.result_int());
     if (audit_ && req.method() == verb::post) audit(req, res, client);
-    return res;
+}
+
+bool router::handle_async(const request& req, std::string_view client, std::function<void(response)> reply) {
+    if (req.method() != verb::post || !resetter_ || !redriver_) return false;
+    auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
+    if (!target) return false;
+    const auto segments = target->segments();
+    const bool reset = segments.size() == 4 && segments[0] == "api" && segments[1] == "groups" && segments[3] == "reset";
+    const bool redrive = segments.size() == 3 && segments[0] == "api" && segments[1] == "dead-letters" && segments[2] == "redrive";
+    if (!reset && !redrive) return false;
+    // The request is kept for the answer; the session reads nothing more until it is sent.
+    auto held = std::make_shared<request>(req);
+    auto answer = [this, held, client = std::string(client), reply = std::move(reply)](response res) {
+        finish(*held, res, client);
+        reply(std::move(res));
+    };
+    const unsigned version = req.version();
+    if (auto refusal = check_access(req)) {
+        answer(std::move(*refusal));
+        return true;
+    }
+    if (reset) {
+        std::string group(segments[2]);
+        auto parsed = parse_reset_request(req.body());
+        if (auto* error = std::get_if<std::string>(&parsed)) {
+            answer(error_response(status::bad_request, *error, version));
+            return true;
+        }
+        auto asked = std::get<pipeline::reset_request>(parsed);
+        resetter_(group, asked, [answer, group, asked, version](pipeline::reset_result result) {
+            answer(make_response(status_of(result.outcome), reset_result_json(group, asked, result), "application/json", version));
+        });
+        return true;
+    }
+    auto parsed = parse_redrive_request(req.body());
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+        answer(error_response(status::bad_request, *error, version));
+        return true;
+    }
+    redriver_(std::get<pipeline::redrive_request>(parsed), [answer, version](pipeline::redrive_result result) {
+        answer(make_response(status_of(result.outcome), redrive_result_json(result), "application/json", version));
+    });
+    return true;
 }
 
 // Names the action a POST asked for, and records it with its outcome.
@@ -110,6 +157,21 @@ void router::audit(const request& req, const response& res, std::string_view cli
         entry.target = std::string(segments[3]);
     } else if (segments.size() == 2 && segments[1] == "reload") {
         entry.action = "config.reload";
+    } else if (segments.size() == 4 && segments[1] == "groups" && segments[3] == "reset") {
+        auto body = nlohmann::json::parse(req.body(), nullptr, false);
+        // A dry run changes nothing: it is a question, not an action.
+        if (body.is_object() && body.contains("dry_run") && body["dry_run"] == true) return;
+        entry.action = "group.reset";
+        entry.target = std::string(segments[2]);
+        if (body.is_object() && body.contains("to") && body["to"].is_string())
+            entry.detail = "to " + body["to"].get<std::string>().substr(0, 32);
+        auto answer = nlohmann::json::parse(res.body(), nullptr, false);
+        if (answer.is_object() && answer.contains("replayed") && answer.contains("skipped"))
+            entry.detail += "; " + answer["replayed"].dump() + " to process again, " + answer["skipped"].dump() + " skipped";
+    } else if (segments.size() == 3 && segments[1] == "dead-letters" && segments[2] == "redrive") {
+        entry.action = "dead_letters.redrive";
+        auto answer = nlohmann::json::parse(res.body(), nullptr, false);
+        if (answer.is_object() && answer.contains("summary") && answer["summary"].is_string()) entry.detail = answer["summary"];
     } else {
         entry.action = "api.post";
         entry.target = target->path;
@@ -173,6 +235,15 @@ response router::route(const request& req) {
         if (segments.size() == 5 && segments[1] == "cluster" && segments[2] == "brokers") {
             if (req.method() != verb::post) return method_not_allowed("POST", version);
             return broker_action(segments[3], segments[4], version);
+        }
+        if (segments.size() == 2 && segments[1] == "orders") {
+            if (!is_read(req.method())) return method_not_allowed("GET", version);
+            return orders_search(*target, version);
+        }
+        if ((segments.size() == 4 && segments[1] == "groups" && segments[3] == "reset") ||
+            (segments.size() == 3 && segments[1] == "dead-letters" && segments[2] == "redrive")) {
+            if (req.method() != verb::post) return method_not_allowed("POST", version);
+            return error_response(status::not_found, "not available: the daemon runs no Kafka view", version);
         }
         if (segments[1] == "cluster" || segments[1] == "groups" || segments[1] == "orders" ||
             segments[1] == "dead-letters" || (segments.size() == 3 && segments[1] == "metrics" && segments[2] == "history")) {
@@ -441,6 +512,31 @@ response router::pipeline_view(const std::vector<std::string_view>& segments, un
         return error_response(status::not_found, "order " + std::string(text) + " has not been seen (yet)", version);
     }
     return error_response(status::not_found, "no such API endpoint", version);
+}
+
+response router::orders_search(const request_target& target, unsigned version) const {
+    if (!pipeline_) return error_response(status::service_unavailable, "the Kafka view is not running", version);
+    pipeline::pipeline_state::order_query query;
+    if (auto user = target.param("user")) query.user = *user;
+    if (auto item = target.param("item")) query.item = *item;
+    auto number = [&](const char* name, auto& out, auto low, auto high) -> std::optional<std::string> {
+        auto text = target.param(name);
+        if (!text || text->empty()) return std::nullopt;
+        std::remove_reference_t<decltype(*out)> value{};
+        auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+        if (error != std::errc() || end != text->data() + text->size() || value < low || value > high)
+            return std::string(name) + " must be a number from " + std::to_string(low) + " to " + std::to_string(high);
+        out = value;
+        return std::nullopt;
+    };
+    std::optional<std::int64_t> limit;
+    const std::int64_t far = std::int64_t{1} << 50;
+    for (auto error : {number("min_total", query.min_total, 0.0, 1e12), number("max_total", query.max_total, 0.0, 1e12),
+                       number("from_ms", query.from_ms, std::int64_t{0}, far), number("to_ms", query.to_ms, std::int64_t{0}, far),
+                       number("limit", limit, std::int64_t{1}, std::int64_t{max_search_results})})
+        if (error) return error_response(status::bad_request, *error, version);
+    if (limit) query.limit = static_cast<std::size_t>(*limit);
+    return json_response(orders_search_json(*pipeline_, query), version);
 }
 
 response router::readiness() const {

@@ -16,6 +16,7 @@
 #include "http/prometheus_writer.hpp"
 #include "pipeline/pipeline_state.hpp"
 #include "http/static_files.hpp"
+#include "pipeline/operator_requests.hpp"
 #include "supervision/supervisor.hpp"
 
 namespace orderstream::http {
@@ -65,6 +66,19 @@ public:
     // config file, and the endpoint answers 409.
     using reloader = std::function<supervision::update_result()>;
     void set_reloader(reloader reload) { reloader_ = std::move(reload); }
+    // The actions whose answer comes later (POST /api/groups/{group}/reset and
+    // /api/dead-letters/redrive): each is called on the event loop and calls back there once.
+    // Unset: those endpoints answer 404.
+    using group_resetter = std::function<void(const std::string& group, pipeline::reset_request,
+                                              std::function<void(pipeline::reset_result)>)>;
+    using redriver = std::function<void(pipeline::redrive_request, std::function<void(pipeline::redrive_result)>)>;
+    void set_operator_actions(group_resetter reset, redriver redrive) {
+        resetter_ = std::move(reset);
+        redriver_ = std::move(redrive);
+    }
+    // Takes over a request answered later (a reset, a redrive): true when it did; then `reply`
+    // is called once, on the event loop, with the response (checked, counted and audited).
+    bool handle_async(const request& req, std::string_view client, std::function<void(response)> reply);
     // Terminal files for GET /api/outputs/{terminal}/log (unset: 404, no capture.log_dir).
     void set_log_files(const capture::log_files* files) { log_files_ = files; }
     // Every POST to /api/ is recorded there (none when null), and GET /api/audit lists it.
@@ -88,6 +102,9 @@ private:
     response reload();
     void audit(const request& req, const response& res, std::string_view client);
     response log_file(std::string_view terminal, unsigned version) const;
+    response orders_search(const struct request_target& target, unsigned version) const;
+    // The status, framing and audit every response gets, whether answered now or later.
+    void finish(const request& req, response& res, std::string_view client);
 
     capture::output_store& store_;
     supervision::supervisor& supervisor_;
@@ -101,6 +118,8 @@ private:
     const pipeline::pipeline_state* pipeline_ = nullptr;
     broker_switch broker_switch_;
     reloader reloader_;
+    group_resetter resetter_;
+    redriver redriver_;
     const capture::log_files* log_files_ = nullptr;
     std::string hostname_;  // to tell this host's group members from others'
     // The whole-ring /api/outputs answer (plain and with ANSI codes), rebuilt only when a line

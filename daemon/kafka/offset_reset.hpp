@@ -1,0 +1,23 @@
+// Moves a consumer group's committed offsets, as `kafka-consumer-groups --reset-offsets` does,
+// through a consumer handle of the group's own that never subscribes (so never a member): it
+// reads the partitions, their ranges and the committed offsets, works out the new ones, and
+// commits them. The broker refuses such a commit while the group has members, which is exactly
+// the safety wanted: a reset under a live consumer would be overwritten by its next commit.
+// Blocking, bounded by a timeout: run it on a worker thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "kafka/client_options.hpp"
+#include "pipeline/operator_requests.hpp"
+
+namespace orderstream::kafka {
+
+// Plans the reset of `group` on `topic` (result.moves, outcome planned), and unless
+// `request.dry_run` commits it (outcome done). Offsets asked for outside a partition's range,
+// or for a partition that does not exist, are invalid and nothing is committed.
+pipeline::reset_result reset_offsets(const client_options& options, const std::string& group, const std::string& topic,
+                                     const pipeline::reset_request& request, std::chrono::milliseconds timeout);
+
+}  // namespace orderstream::kafka
