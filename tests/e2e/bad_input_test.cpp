@@ -9,30 +9,9 @@
 #include <set>
 
 #include "support/daemon_process.hpp"
+#include "support/kafka_tools.hpp"
 
 using namespace orderstream::testing;
-
-namespace {
-
-std::string embedded_bootstrap(const daemon_process& daemon) {
-    std::smatch match;
-    std::string log = daemon.log();
-    static const std::regex address(R"(embedded \d+-broker cluster at (\S+))");
-    REQUIRE(std::regex_search(log, match, address));
-    return match[1];
-}
-
-// Writes one record per line of `records_file` ("key<TAB>value"; an empty value is a
-// tombstone because of -Z) to `topic` with kcat; `extra` adds kcat options such as headers.
-void kcat_produce(const std::string& bootstrap, const std::filesystem::path& records_file,
-                  const std::string& topic = "orders", const std::string& extra = "") {
-    auto result = run_shell("kcat -P -b " + bootstrap + " -t " + topic + " -K '\t' -Z -X message.max.bytes=2000000 " +
-                            extra + " -l " + records_file.string());
-    INFO(result.output);
-    REQUIRE(result.exit_code == 0);
-}
-
-}  // namespace
 
 TEST_CASE("every kind of poison record is dead-lettered with its reason and counted") {
     daemon_process daemon("[producer]\ndelay_seconds = 0.5\n[capture]\nring_lines = 5000\n");
