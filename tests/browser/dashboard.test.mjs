@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -402,6 +403,121 @@ test('the order trace of a produced order shows all three groups', async () => {
     await page.fill('#trace-input', '99999999');
     await page.click('#trace-form button');
     await result.locator('p', { hasText: 'has not been seen' }).waitFor();
+  });
+});
+
+const DEPARTMENTS = ['shipping', 'email', 'analytics'];
+// The three consumers, with extra arguments (e.g. a size limit).
+function consumers_toml(extra = '') {
+  return DEPARTMENTS.map((department) => `[[processes]]
+name = "${department}"
+args = ["consume", "${department}-group"${extra}]
+`).join('\n');
+}
+
+async function group_of(daemon, name) {
+  return (await daemon.api('GET', '/api/groups')).find((group) => group.group === name);
+}
+
+test('resetting a group from its card asks first, says how many orders replay, and replays them', async () => {
+  const orders = 60;
+  const toml = `[[processes]]\nname = "producer"\nautorestart = false\nargs = ["produce", "${orders}", "0.02"]\n` +
+               consumers_toml();
+  await with_dashboard({ toml }, async ({ daemon, page, problems }) => {
+    await eventually(async () => {
+      for (const department of DEPARTMENTS) {
+        const group = await group_of(daemon, `${department}-group`);
+        if (!group || group.processed !== orders || group.lag !== 0) return false;
+      }
+      return true;
+    }, { timeout_ms: 60000, what: `${orders} orders processed by every group` });
+    const card = page.locator('.group[data-group="analytics-group"]');
+    const dialog = page.locator('#confirm-dialog');
+    const open_reset = () => card.getByRole('button', { name: 'reset the offsets of analytics-group' }).click();
+
+    // Cancel: nothing happens.
+    const pid = (await daemon.api('GET', '/api/processes')).find((p) => p.name === 'analytics').pid;
+    await open_reset();
+    await dialog.locator('.plan', { hasText: `${orders} orders will be processed again` }).waitFor({ timeout: 15000 });
+    assert.match(await dialog.textContent(), /analytics will be stopped, then started again/);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await dialog.isVisible(), false);
+    assert.equal((await daemon.api('GET', '/api/processes')).find((p) => p.name === 'analytics').pid, pid);
+    assert.equal((await daemon.api('GET', '/api/audit')).entries.filter((e) => e.action === 'group.reset').length, 0);
+
+    // Confirmed: analytics processes every order again, counted as replayed.
+    await open_reset();
+    const confirm = dialog.getByRole('button', { name: 'Reset offsets' });
+    await dialog.locator('.plan', { hasText: `${orders} orders will be processed again` }).waitFor({ timeout: 15000 });
+    assert.equal(await confirm.isEnabled(), true);
+    await confirm.click();
+    await page.locator('#notice', { hasText: `analytics-group reset to earliest: ${orders} orders to process again` })
+      .waitFor({ timeout: 30000 });
+    await card.locator('[data-stat="replayed"] dd', { hasText: String(orders) }).first().waitFor({ timeout: 30000 });
+    await card.locator('[data-stat="processed"] dd', { hasText: String(2 * orders) }).first().waitFor({ timeout: 30000 });
+    const analytics = await group_of(daemon, 'analytics-group');
+    assert.equal(analytics.duplicates, 0);
+    assert.equal(analytics.lost, 0);
+    for (const other of ['shipping-group', 'email-group']) {
+      const group = await group_of(daemon, other);
+      assert.equal(group.processed, orders, `${other} is untouched`);
+      assert.equal(group.replayed, 0);
+    }
+    const audit = (await daemon.api('GET', '/api/audit')).entries.filter((e) => e.action === 'group.reset');
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0].outcome, 'ok');
+    assert.deepEqual(problems, []);
+  });
+});
+
+test('redriving dead letters from the panel asks first, then every group processes the order; the search finds it', async () => {
+  await with_dashboard({ toml: consumers_toml(', "--max-order-bytes", "300"') }, async ({ daemon, page, problems }) => {
+    assert.ok(daemon.bootstrap, 'the daemon logged its embedded cluster address');
+    const items = Array(12).fill('Wireless Mouse');
+    const big = JSON.stringify({ order_id: 9101, user: 'alice_smith', timestamp: '2026-11-28T00:00:00.000Z', items,
+                                 total: 359.88, status: 'pending' });
+    await eventually(async () => (await daemon.api('GET', '/api/processes')).every((p) => p.state === 'RUNNING' && p.partitions?.length),
+                     { timeout_ms: 30000, what: 'the consumers running with their partitions' });
+    const kcat = spawnSync('kcat', ['-P', '-b', daemon.bootstrap, '-t', 'orders', '-k', '9101'],
+                           { input: `${big}\n`, encoding: 'utf8', timeout: 20000 });
+    assert.equal(kcat.status, 0, `kcat failed: ${kcat.stderr}`);
+    const rows = page.locator('#dlq-table tbody tr', { hasText: 'too_large' });
+    await eventually(async () => (await rows.count()) === 3, { timeout_ms: 30000, what: 'three too_large dead letters on the page' });
+
+    // The limit goes: the consumers restart without it.
+    const before = (await daemon.api('GET', '/api/processes')).map((p) => p.pid);
+    await writeFile(path.join(daemon.dir, 'orderstream.toml'), `${consumers_toml()}\n[supervisor]\nstop_grace_seconds = 3.0\n`);
+    await daemon.api('POST', '/api/reload');
+    await eventually(async () => (await daemon.api('GET', '/api/processes'))
+      .every((p) => !before.includes(p.pid) && p.state === 'RUNNING' && p.partitions?.length),
+                     { timeout_ms: 30000, what: 'the consumers restarted without the limit' });
+
+    await page.locator('#dlq-counts').getByRole('button', { name: 'redrive all dead letters with reason too_large' }).click();
+    const dialog = page.locator('#confirm-dialog');
+    assert.match(await dialog.locator('.plan').textContent(), /3 dead letters \(1 original record\) will be produced again/);
+    await dialog.getByRole('button', { name: 'Redrive' }).click();
+    await page.locator('#notice', { hasText: 'Redrive: 3 redriven, 0 failed, 0 skipped' }).waitFor({ timeout: 30000 });
+    await eventually(async () => (await page.locator('#dlq-table tbody tr .redriven').count()) === 3,
+                     { timeout_ms: 15000, what: 'each of the three rows marked redriven' });
+    const order = await eventually(async () => {
+      const trace = await daemon.api('GET', '/api/orders/9101');
+      return Object.keys(trace.processed).length === 3 ? trace : null;
+    }, { timeout_ms: 30000, what: 'order 9101 processed by every group' });
+    assert.deepEqual(order.dead_lettered_by, []);
+    for (const department of DEPARTMENTS)
+      await pane(page, department).locator('.lines .line', { hasText: 'order 9101' }).first().waitFor({ timeout: 10000 });
+
+    // The search finds it by user and item; picking it traces it.
+    await page.fill('#search-form input[name="user"]', 'alice_smith');
+    await page.fill('#search-form input[name="item"]', 'mouse');
+    await page.click('#search-form button');
+    const found = page.locator('#search-results li[data-order="9101"] button');
+    await found.waitFor({ timeout: 10000 });
+    assert.match(await found.textContent(), /alice_smith · \$359\.88/);
+    await found.click();
+    for (const group of ['shipping-group', 'email-group', 'analytics-group'])
+      await page.locator(`#trace-result .group-step[data-group="${group}"] .state`, { hasText: 'done' }).waitFor({ timeout: 10000 });
+    assert.deepEqual(problems, []);
   });
 });
 

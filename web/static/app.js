@@ -4,9 +4,11 @@
 import { on_unauthorized, poll, request, set_token, token } from './js/api.js';
 import { charts_view } from './js/charts_view.js';
 import { cluster_view } from './js/cluster_view.js';
+import { confirm_dialog } from './js/confirm_dialog.js';
 import { dead_letters_view } from './js/dead_letters_view.js';
 import { format_number } from './js/dom.js';
 import { groups_view } from './js/groups_view.js';
+import { orders_search } from './js/orders_search.js';
 import { processes_view } from './js/processes_view.js';
 import { sse_stream } from './js/sse_stream.js';
 import { terminal_pane } from './js/terminal_pane.js';
@@ -153,12 +155,19 @@ const processes = new processes_view($('processes'), { pane_for, notify });
 const cluster = new cluster_view(
   { alert: $('cluster-alert'), brokers: $('brokers'), topics: $('topics'), badge: $('cluster-badge') },
   { notify, refresh_soon: () => refresh_cluster() });
-const groups = new groups_view($('groups'), { on_groups: (list) => processes.set_groups(list) });
+const confirm = new confirm_dialog($('confirm-dialog'));
+const groups = new groups_view($('groups'), { on_groups: (list) => processes.set_groups(list), confirm, notify });
 const charts = new charts_view(
   { orders: $('chart-orders'), revenue: $('chart-revenue'), lag: $('chart-lag'), latency: $('chart-latency') },
   $('charts-note'));
-new trace_view($('trace-form'), $('trace-input'), $('trace-result'));
-const dead_letters = new dead_letters_view($('dlq-counts'), $('dlq-table').tBodies[0]);
+const trace = new trace_view($('trace-form'), $('trace-input'), $('trace-result'));
+new orders_search($('search-form'), $('search-results'), {
+  on_pick(id) {
+    $('trace-input').value = id;
+    trace.trace(id);
+  },
+});
+const dead_letters = new dead_letters_view($('dlq-counts'), $('dlq-table').tBodies[0], { confirm, notify });
 
 const stream = new sse_stream('/api/stream', {
   on_state: set_connection,

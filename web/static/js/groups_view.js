@@ -3,7 +3,8 @@
 // totals (lag in messages and seconds, processed, duplicates, lost, latency p50/p99), each with
 // the one line that defines it, a row per partition (committed, end, lag, status), its members
 // (which process copy on which host, the partitions it holds and their lag, or why it is idle),
-// and the partitions' changes of hands as a timeline.
+// and the partitions' changes of hands as a timeline. Each card offers a reset of the group's
+// offsets (replay), confirmed only after the daemon's dry run said what it would do.
 
 import { request } from './api.js';
 import { GROUP_ORDER, compare_groups, el, format_clock, format_ms, format_number } from './dom.js';
@@ -22,17 +23,40 @@ const HEALTH_MEANING = {
 const EXPLAIN = {
   lag: 'records in the topic the group has not committed yet',
   processed: 'orders the group has a processing record for',
-  duplicates: 'orders with more than one record (at-least-once, after a crash or rebalance)',
+  duplicates: 'orders with more than one record (at-least-once, after a crash or rebalance), replays aside',
+  replayed: 'orders processed again because an operator reset the offsets or redrove a dead letter (in processed too)',
+  skipped: 'orders a reset moved the group past without processing them',
   lost: 'orders the group committed past without a processing record',
   p50: 'processing time minus the order record\'s CreateTime, median of the last orders',
   p99: 'the same, 99th percentile',
 };
 
+// Where to: the choice in the dialog, as the API's request body.
+function reset_body(target, when) {
+  if (target !== 'timestamp') return { to: target };
+  const ms = Date.parse(when);  // datetime-local: local time
+  return Number.isNaN(ms) ? null : { to: 'timestamp', timestamp_ms: ms };
+}
+
+// What a reset did or would do, in words.
+function describe_reset(answer) {
+  const copies = answer.copies || [];
+  const who = copies.length ? `${copies.join(', ')} will be stopped, then started again` : 'no consumer of it runs here';
+  const parts = (answer.partitions || []).length;
+  return [`${who}; the committed offsets of ${parts} partition${parts === 1 ? '' : 's'} move.`,
+          `${format_number(answer.replayed)} orders will be processed again (counted as replayed, not as duplicates); ` +
+          `${format_number(answer.skipped)} skipped.`];
+}
+
+
 export class groups_view {
-  // on_groups(groups) hears every refresh (the processes panel shows what each consumer holds).
-  constructor(box, { on_groups } = {}) {
+  // on_groups(groups) hears every refresh (the processes panel shows what each consumer holds);
+  // confirm is the page's confirm_dialog, notify shows an action's outcome.
+  constructor(box, { on_groups, confirm, notify } = {}) {
     this.box_ = box;
     this.on_groups_ = on_groups || (() => {});
+    this.confirm_ = confirm;
+    this.notify_ = notify || (() => {});
     this.timelines_open_ = new Set();  // groups whose rebalance timeline the user opened
   }
 
@@ -61,6 +85,70 @@ export class groups_view {
     this.box_.replaceChildren(...groups.map((group) => this.render_group_(group)));
   }
 
+  // The reset dialog: where to, what the daemon says it would do, then the reset itself.
+  async reset_(group) {
+    const target = el('select', 'reset-target');
+    target.setAttribute('aria-label', 'reset to');
+    for (const [value, text] of [['earliest', 'the earliest record (replay all)'], ['latest', 'the end (skip what waits)'],
+                                 ['timestamp', 'a point in time']]) {
+      const option = el('option', '', text);
+      option.value = value;
+      target.append(option);
+    }
+    const when = el('input', 'reset-time');
+    when.type = 'datetime-local';
+    when.step = '1';
+    when.hidden = true;
+    when.setAttribute('aria-label', 'reset to this time');
+    const label = el('label', '', 'to ');
+    label.append(target);
+    const plan = el('p', 'plan', 'Asking the daemon what this would do…');
+    const detail = el('p', 'muted');
+    let body = null;
+    let asked = 0;
+    const replan = async () => {
+      when.hidden = target.value !== 'timestamp';
+      body = reset_body(target.value, when.value);
+      this.confirm_.ready(false);
+      if (!body) {
+        plan.textContent = 'Choose the time to go back (or forward) to.';
+        detail.textContent = '';
+        return;
+      }
+      const mine = ++asked;
+      plan.textContent = 'Asking the daemon what this would do…';
+      detail.textContent = '';
+      try {
+        const answer = await request('POST', `/api/groups/${encodeURIComponent(group)}/reset`,
+                                     { body: { ...body, dry_run: true }, timeout_ms: 30000 });
+        if (mine !== asked) return;
+        const [first, second] = describe_reset(answer);
+        plan.textContent = second;
+        detail.textContent = first;
+        this.confirm_.ready(true);
+      } catch (err) {
+        if (mine !== asked) return;
+        plan.textContent = `Not possible now: ${err.message}`;
+      }
+    };
+    target.addEventListener('change', replan);
+    when.addEventListener('change', replan);
+    const asking = this.confirm_.ask({ title: `Reset the offsets of ${group}`, content: [label, when, plan, detail],
+                                       confirm_label: 'Reset offsets' });
+    replan();
+    if (!(await asking) || !body) return;
+    this.notify_(`Resetting ${group}…`);
+    try {
+      // Stopping the consumers takes up to the stop grace period.
+      const answer = await request('POST', `/api/groups/${encodeURIComponent(group)}/reset`, { body, timeout_ms: 120000 });
+      this.notify_(`${group} reset to ${answer.to}: ${format_number(answer.replayed)} orders to process again, ` +
+                   `${format_number(answer.skipped)} skipped`);
+      this.refresh().catch(() => {});
+    } catch (err) {
+      this.notify_(`Reset of ${group} not done: ${err.message}`);
+    }
+  }
+
   render_group_(group) {
     const card = el('article', 'group');
     card.dataset.group = group.group;
@@ -68,6 +156,13 @@ export class groups_view {
     head.append(el('span', `swatch swatch-${group_class(group.group)}`), el('span', '', group.group));
     if (group.state) head.append(el('span', 'group-state muted', group.state));
     head.append(el('span', 'badge health'));
+    if (this.confirm_) {
+      const reset = el('button', 'reset-button', 'Reset offsets…');
+      reset.type = 'button';
+      reset.setAttribute('aria-label', `reset the offsets of ${group.group}`);
+      reset.addEventListener('click', () => this.reset_(group.group));
+      head.append(reset);
+    }
     card.append(head, el('p', 'health-reason'));
 
     const stats = el('dl', 'stats');
@@ -81,6 +176,8 @@ export class groups_view {
     stat('lag', `${format_number(group.lag)}${seconds}`, group.lag > 0 ? 'warn' : '');
     stat('processed', format_number(group.processed));
     stat('duplicates', format_number(group.duplicates), group.duplicates > 0 ? 'warn' : '');
+    stat('replayed', format_number(group.replayed));
+    if (group.skipped > 0) stat('skipped', format_number(group.skipped), 'warn');
     stat('lost', format_number(group.lost), group.lost > 0 ? 'bad' : '');
     stat('p50', format_ms(group.latency_ms ? group.latency_ms.p50 : null));
     stat('p99', format_ms(group.latency_ms ? group.latency_ms.p99 : null));
