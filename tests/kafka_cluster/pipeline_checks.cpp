@@ -29,8 +29,6 @@ void require_all_processed(output_collector& out, std::chrono::seconds producer_
     REQUIRE(caught_up);
 }
 
-namespace {
-
 nlohmann::json groups_by_name(const daemon_process& daemon) {
     nlohmann::json by_name = nlohmann::json::object();
     auto reply = daemon.get("/api/groups");
@@ -38,6 +36,8 @@ nlohmann::json groups_by_name(const daemon_process& daemon) {
     for (const auto& group : reply.json()) by_name[group.value("group", "")] = group;
     return by_name;
 }
+
+namespace {
 
 // A consumer's processing records are flushed at least every this many orders.
 const long max_batch = static_cast<long>(kafka::processing_log_options{}.max_batch);

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "kafka_cluster/output_collector.hpp"
 
 namespace orderstream::testing {
@@ -26,6 +28,9 @@ void check_dashboard(const daemon_process& daemon, output_collector& out, const 
 
 // Prints one line per test: delivered orders and orders processed twice per group.
 void report_duplicates(const std::string& test, const output_collector& out);
+
+// /api/groups as an object keyed by group name.
+nlohmann::json groups_by_name(const daemon_process& daemon);
 
 // The pid and restart count of a process, from GET /api/processes.
 struct process_info {
