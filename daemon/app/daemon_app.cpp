@@ -200,6 +200,7 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     scope.kafka = kafka_options;
     scope.topic = observing.topic;
     scope.dead_letter_topic = kafka::dead_letter_topic;
+    scope.acks_topic = kafka::acks_topic;
     scope.hostname = http::own_hostname();
     operator_actions actions(io, supervisor, pipeline, std::move(scope));
     router.set_operator_actions(

@@ -1,6 +1,8 @@
 // Replays and redrives; see operator_actions.hpp.
 #include "app/operator_actions.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 
@@ -114,7 +116,7 @@ void operator_actions::reset(const std::string& group, pipeline::reset_request r
     pipeline::reset_request plan = job->request;
     plan.dry_run = true;
     boost::asio::post(worker_io_, [this, job, plan] {
-        auto planned = kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, plan, scope_.kafka_timeout);
+        auto planned = kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, plan, {}, scope_.kafka_timeout);
         boost::asio::post(io_, [this, job, planned = std::move(planned)]() mutable {
             if (job->request.dry_run || planned.outcome != action_outcome::planned) {
                 planned.copies = job->restart;
@@ -145,20 +147,24 @@ void operator_actions::wait_stopped(std::shared_ptr<reset_job> job) {
 }
 
 void operator_actions::commit_reset(std::shared_ptr<reset_job> job) {
-    boost::asio::post(worker_io_, [this, job] {
+    // The marker's id: this daemon, this reset.
+    const kafka::reset_marker marker{scope_.acks_topic, scope_.hostname + "#" + std::to_string(::getpid()) + "/" +
+                                                            job->group + "@" + std::to_string(now_ms())};
+    boost::asio::post(worker_io_, [this, job, marker] {
         // Members that just left may take a moment to be gone from the coordinator's view.
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         pipeline::reset_result result;
         for (;;) {
-            result = kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, job->request, scope_.kafka_timeout);
+            result = kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, job->request, marker, scope_.kafka_timeout);
             if (result.outcome != action_outcome::conflict || std::chrono::steady_clock::now() > deadline) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
-        boost::asio::post(io_, [this, job, result = std::move(result)]() mutable {
+        boost::asio::post(io_, [this, job, marker, result = std::move(result)]() mutable {
             if (result.outcome == action_outcome::done) {
-                std::vector<pipeline::pipeline_state::offset_move> moves;
-                for (const auto& m : result.moves) moves.push_back({m.partition, m.from, m.to});
-                pipeline_.offsets_reset(job->group, moves);
+                // At once; the marker, read back later, changes nothing more (same id).
+                pipeline::offsets_reset_seen reset{job->group, marker.id, {}};
+                for (const auto& m : result.moves) reset.moves.push_back({m.partition, m.from, m.to});
+                pipeline_.offsets_reset(reset);
             } else if (result.outcome == action_outcome::conflict) {
                 result.members = foreign_members(job->group);
             }
@@ -176,6 +182,7 @@ void operator_actions::finish_reset(std::shared_ptr<reset_job> job, pipeline::re
         result.copies = job->restart;
     }
     auto logger = log::get("main");
+    if (result.outcome == action_outcome::done && !result.message.empty()) logger->warn("reset of {}: {}", job->group, result.message);
     if (result.outcome == action_outcome::done)
         logger->info("reset of {}: {} partition(s) moved, {} order(s) to process again, {} skipped; restarted {}",
                      job->group, result.moves.size(), result.replayed(), result.skipped(), job->restart.size());

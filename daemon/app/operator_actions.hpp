@@ -28,6 +28,7 @@ struct operator_scope {
     kafka::client_options kafka;
     std::string topic;              // the orders topic the groups read
     std::string dead_letter_topic;
+    std::string acks_topic;         // where a reset leaves its marker ("" for none)
     std::string hostname;           // to tell the daemon's group members from others'
     std::chrono::milliseconds kafka_timeout{10000};
 };

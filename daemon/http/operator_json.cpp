@@ -137,7 +137,7 @@ std::string reset_result_json(const std::string& group, const pipeline::reset_re
                               const pipeline::reset_result& result) {
     const bool ok = result.outcome == action_outcome::done || result.outcome == action_outcome::planned;
     json body = {{"group", group}, {"to", target_name(request.to)}, {"dry_run", request.dry_run}};
-    if (!ok) body["error"] = result.message;
+    if (!result.message.empty()) body[ok ? "warning" : "error"] = result.message;
     if (!result.members.empty()) body["members"] = result.members;
     if (ok) {
         json partitions = json::array();

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <librdkafka/rdkafkacpp.h>
 
 #include "kafka/client_config.hpp"
+#include "kafka/processing_record.hpp"
 
 namespace orderstream::kafka {
 namespace {
@@ -153,10 +155,44 @@ private:
     std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
 };
 
+// Writes the marker and waits for its acknowledgement; an error message on failure.
+std::optional<std::string> write_marker(const client_options& options, const std::string& group, const std::string& topic,
+                                        const reset_result& result, const reset_marker& marker,
+                                        std::chrono::milliseconds timeout) {
+    class delivery : public RdKafka::DeliveryReportCb {
+    public:
+        void dr_cb(RdKafka::Message& message) override {
+            done = true;
+            if (message.err() != RdKafka::ERR_NO_ERROR) error = message.errstr();
+        }
+        bool done = false;
+        std::string error;
+    } report;
+    client_events events;
+    std::string error;
+    auto conf = make_client_conf(options, client_kind::producer,
+                                 {{"enable.idempotence", "true"}, {"acks", "all"}, {"client.id", "orderstream-reset"}}, error);
+    if (!conf || !set_callback(*conf, "dr_cb", &report, error) || !set_callback(*conf, "event_cb", &events, error))
+        return error;
+    std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+    if (!producer) return error;
+    pipeline::offsets_reset_seen seen{group, marker.id, {}};
+    for (const auto& m : result.moves) seen.moves.push_back({m.partition, m.from, m.to});
+    const std::string value = encode_reset_marker(seen, topic);
+    if (auto err = producer->produce(marker.acks_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                     const_cast<char*>(value.data()), value.size(), group.data(), group.size(), 0, nullptr);
+        err != RdKafka::ERR_NO_ERROR)
+        return RdKafka::err2str(err);
+    producer->flush(static_cast<int>(timeout.count()));
+    if (!report.done) return std::string("no acknowledgement in time");
+    if (!report.error.empty()) return report.error;
+    return std::nullopt;
+}
+
 }  // namespace
 
 reset_result reset_offsets(const client_options& options, const std::string& group, const std::string& topic,
-                           const reset_request& request, std::chrono::milliseconds timeout) {
+                           const reset_request& request, const reset_marker& marker, std::chrono::milliseconds timeout) {
     std::string error;
     reset_client client(options, group, timeout, error);
     if (!client.ok()) return failure(action_outcome::failed, "cannot make a Kafka client: " + error);
@@ -218,6 +254,11 @@ reset_result reset_offsets(const client_options& options, const std::string& gro
         return failure(action_outcome::failed,
                        "the commit was refused" + (detail.empty() ? "" : " for " + detail) + ": " + RdKafka::err2str(err));
     result.outcome = action_outcome::done;
+    if (marker.acks_topic.empty()) return result;
+    // Without it a restarted daemon would take the replays for duplicates.
+    if (auto failure = write_marker(options, group, topic, result, marker, timeout))
+        result.message = "the offsets were reset, but its marker could not be written to " + marker.acks_topic + " (" +
+                         *failure + "): a restarted daemon will count the replays as duplicates";
     return result;
 }
 

@@ -14,10 +14,19 @@
 
 namespace orderstream::kafka {
 
+// Where a committed reset leaves its marker (kafka/processing_record): the acks topic, and the
+// reset's id. An empty topic: no marker.
+struct reset_marker {
+    std::string acks_topic;
+    std::string id;
+};
+
 // Plans the reset of `group` on `topic` (result.moves, outcome planned), and unless
-// `request.dry_run` commits it (outcome done). Offsets asked for outside a partition's range,
-// or for a partition that does not exist, are invalid and nothing is committed.
+// `request.dry_run` commits it (outcome done) and writes its marker. Offsets asked for outside
+// a partition's range, or for a partition that does not exist, are invalid and nothing is
+// committed. A marker that cannot be written leaves the reset done, and says so in the message.
 pipeline::reset_result reset_offsets(const client_options& options, const std::string& group, const std::string& topic,
-                                     const pipeline::reset_request& request, std::chrono::milliseconds timeout);
+                                     const pipeline::reset_request& request, const reset_marker& marker,
+                                     std::chrono::milliseconds timeout);
 
 }  // namespace orderstream::kafka

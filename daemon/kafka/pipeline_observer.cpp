@@ -120,7 +120,7 @@ public:
 
             bool due = clock::now() >= next_report || pending_.orders.size() + pending_.processing.size() >= 2000;
             if (due && (pending_.cluster || pending_.groups || !pending_.orders.empty() || !pending_.processing.empty() ||
-                        !pending_.dead_letters.empty())) {
+                        !pending_.dead_letters.empty() || !pending_.resets.empty())) {
                 report_(std::move(pending_));
                 pending_ = {};
                 next_report = clock::now() + report_interval;
@@ -325,7 +325,7 @@ private:
             pending_.orders.push_back(std::move(seen));
         } else if (topic == acks_topic) {
             records_next_[message.partition()] = message.offset() + 1;
-            decode_processing_record(value, options_.topic, timestamp, pending_.processing);
+            decode_processing_record(value, options_.topic, timestamp, pending_.processing, &pending_.resets);
         } else if (topic == dead_letter_topic) {
             std::string scratch;
             std::string preview(capture::sanitize_utf8(value.substr(0, 200), scratch));

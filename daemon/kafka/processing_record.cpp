@@ -67,11 +67,38 @@ std::optional<pipeline::processing_seen> entry(const json& item, const std::stri
 
 }  // namespace
 
+std::string encode_reset_marker(const pipeline::offsets_reset_seen& reset, std::string_view topic) {
+    json moves = json::array();
+    for (const auto& m : reset.moves) moves.push_back({{"partition", m.partition}, {"from", m.from}, {"to", m.to}});
+    return json{{"group", reset.group}, {"topic", topic}, {"reset_id", reset.id}, {"reset", moves}}.dump(
+        -1, ' ', false, json::error_handler_t::replace);
+}
+
 std::size_t decode_processing_record(std::string_view value, std::string_view watched_topic, std::int64_t record_ms,
-                                     std::vector<pipeline::processing_seen>& out) {
+                                     std::vector<pipeline::processing_seen>& out,
+                                     std::vector<pipeline::offsets_reset_seen>* resets) {
     auto record = json::parse(value.begin(), value.end(), nullptr, false);
     if (!record.is_object()) return 0;
     if (record_ms < 0 || record_ms > max_ms) record_ms = 0;
+    if (auto moves = field(record, "reset"); moves.is_array()) {
+        auto topic = label(field(record, "topic"));
+        auto group = label(field(record, "group"));
+        auto id = label(field(record, "reset_id"));
+        if (!resets || !topic || *topic != watched_topic || !group || group->empty() || !id ||
+            moves.size() > max_reset_partitions)
+            return 0;
+        pipeline::offsets_reset_seen reset{*group, *id, {}};
+        for (const auto& move : moves) {
+            if (!move.is_object()) return 0;
+            auto partition = whole(field(move, "partition"), 0, max_partition);
+            auto from = whole(field(move, "from"), -1, std::numeric_limits<std::int64_t>::max());
+            auto to = whole(field(move, "to"), -1, std::numeric_limits<std::int64_t>::max());
+            if (!partition || !from || !to) return 0;
+            reset.moves.push_back({static_cast<std::int32_t>(*partition), *from, *to});
+        }
+        resets->push_back(std::move(reset));
+        return 0;
+    }
     auto acks = field(record, "acks");
     if (!acks.is_array()) {
         if (watched_topic != orders_topic) return 0;

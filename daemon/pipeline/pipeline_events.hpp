@@ -49,6 +49,19 @@ struct dead_letter_seen {
     int redriven_before = 0;  // its record had been redriven that often already (dlq.redriven)
 };
 
+// A group's committed offset of one partition moved by an operator: from before, to after.
+struct offset_move {
+    std::int32_t partition = 0;
+    std::int64_t from = -1, to = -1;  // -1: nothing committed
+};
+
+// An operator's reset of a group's offsets, as its marker in orders.acks says (so a restarted
+// daemon knows which records were replays). `id` tells one reset from another.
+struct offsets_reset_seen {
+    std::string group, id;
+    std::vector<offset_move> moves;
+};
+
 struct partition_info {
     std::string topic;
     std::int32_t partition = 0;
@@ -88,6 +101,7 @@ struct observation {
     std::vector<order_seen> orders;
     std::vector<processing_seen> processing;
     std::vector<dead_letter_seen> dead_letters;
+    std::vector<offsets_reset_seen> resets;
     std::optional<cluster_snapshot> cluster;
     std::optional<std::vector<group_snapshot>> groups;
 };

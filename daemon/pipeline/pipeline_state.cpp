@@ -46,17 +46,37 @@ void pipeline_state::add_window(std::deque<offset_window>& windows, std::int32_t
     if (windows.size() > limits_.max_windows) windows.pop_front();
 }
 
-void pipeline_state::offsets_reset(const std::string& group, const std::vector<offset_move>& moves) {
-    auto found = stats_.find(group);
+void pipeline_state::offsets_reset(const offsets_reset_seen& reset) {
+    auto found = stats_.find(reset.group);
     if (found == stats_.end()) return;
     auto& stats = found->second;
-    for (const auto& move : moves) {
+    if (std::find(stats.resets.begin(), stats.resets.end(), reset.id) != stats.resets.end()) return;
+    stats.resets.push_back(reset.id);
+    if (stats.resets.size() > limits_.max_windows) stats.resets.pop_front();
+    std::map<std::int32_t, offset_window> replays;  // by partition
+    for (const auto& move : reset.moves) {
         // Nothing committed before: where the group would have started is not known here.
         if (move.from < 0 || move.to < 0 || move.to == move.from) continue;
-        if (move.to < move.from)
-            add_window(stats.replay_windows, move.partition, move.to, move.from);
-        else
+        if (move.to > move.from) {
             add_window(stats.skip_windows, move.partition, move.from, move.to);
+            continue;
+        }
+        add_window(stats.replay_windows, move.partition, move.to, move.from);
+        replays[move.partition] = stats.replay_windows.back();
+    }
+    if (replays.empty()) return;
+    // Replays read before the reset itself were counted as duplicates: set them right.
+    for (auto& [id, t] : traces_) {
+        auto p = t.processed.find(reset.group);
+        auto window = replays.find(t.partition);
+        if (p == t.processed.end() || window == replays.end() || !window->second.covers(t.partition, t.offset)) continue;
+        auto& done = p->second;
+        if (done.times - done.replays < 2 || done.last_window >= window->second.seq) continue;
+        if (done.times - done.replays == 2) --stats.duplicates;
+        done.last_window = window->second.seq;
+        ++done.replays;
+        ++stats.replayed;
+        ++stats.processed;
     }
 }
 
@@ -210,6 +230,7 @@ void pipeline_state::apply(observation&& report) {
         for (const auto& [group, p] : t.processed) record_latency(group, std::max<std::int64_t>(0, p.processed_ms - t.produced_ms));
     }
     for (const auto& record : report.processing) apply_processing(record);
+    for (const auto& reset : report.resets) offsets_reset(reset);
     for (auto& letter : report.dead_letters) {
         std::string reason = letter.reason.empty() ? "unknown" : letter.reason;
         if (!dead_letter_counts_.count(reason) && dead_letter_counts_.size() >= limits_.max_reasons) reason = "other";

@@ -94,6 +94,7 @@ public:
         std::uint64_t replayed = 0;
         std::uint64_t skipped = 0;     // recounted each tick
         std::deque<offset_window> replay_windows, skip_windows;  // the newest max_windows each
+        std::deque<std::string> resets;  // ids of the resets applied, the newest max_windows
         std::set<std::pair<std::int32_t, std::int64_t>> dead_lettered;  // partition, offset
         std::uint64_t lost = 0;        // recounted each tick, plus lost orders already forgotten
         std::uint64_t lost_forgotten = 0;
@@ -120,13 +121,10 @@ public:
     void apply(observation&& report);
 
     // An operator moved the group's committed offsets (from: before, to: after, per partition).
-    // Orders moved back over are counted as replayed when processed again, orders moved
-    // forward over as skipped rather than lost.
-    struct offset_move {
-        std::int32_t partition = 0;
-        std::int64_t from = -1, to = -1;  // -1: nothing committed
-    };
-    void offsets_reset(const std::string& group, const std::vector<offset_move>& moves);
+    // Orders moved back over are counted as replayed when processed again (also when their
+    // records were read before this: a restarted daemon reads the marker among them), orders
+    // moved forward over as skipped rather than lost. The same `id` again changes nothing.
+    void offsets_reset(const offsets_reset_seen& reset);
     // Where a dead letter's original record went when it was redriven (seen on the record).
     struct redrive {
         std::int64_t t_ms = 0;

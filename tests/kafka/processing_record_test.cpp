@@ -61,3 +61,29 @@ TEST_CASE("forged records with wrong types or out-of-range numbers are dropped, 
     // Over-long labels are not ours.
     CHECK(decode_processing_record(R"({"order_id":1,"group":")" + std::string(300, 'g') + R"("})", "orders", 1000, out) == 0);
 }
+
+TEST_CASE("a reset marker is read back as written, and a forged one is dropped") {
+    using orderstream::kafka::encode_reset_marker;
+    using orderstream::pipeline::offsets_reset_seen;
+    const offsets_reset_seen reset{"analytics-group", "vm#42/analytics-group@1700000000000", {{0, 412, 0}, {2, -1, 7}}};
+    std::vector<processing_seen> out;
+    std::vector<offsets_reset_seen> resets;
+    CHECK(decode_processing_record(encode_reset_marker(reset, "orders"), "orders", 5, out, &resets) == 0);
+    CHECK(out.empty());
+    REQUIRE(resets.size() == 1);
+    CHECK(resets[0].group == "analytics-group");
+    CHECK(resets[0].id == reset.id);
+    REQUIRE(resets[0].moves.size() == 2);
+    CHECK(resets[0].moves[0].from == 412);
+    CHECK(resets[0].moves[1].partition == 2);
+    CHECK(resets[0].moves[1].from == -1);
+    // Another topic's, a wrong type, an offset below -1: not taken.
+    for (const char* forged : {R"({"group":"g","topic":"other","reset_id":"x","reset":[]})",
+                               R"({"group":"g","topic":"orders","reset_id":"x","reset":[{"partition":"0","from":1,"to":0}]})",
+                               R"({"group":"g","topic":"orders","reset_id":"x","reset":[{"partition":0,"from":-2,"to":0}]})",
+                               R"({"group":"","topic":"orders","reset_id":"x","reset":[]})"}) {
+        resets.clear();
+        decode_processing_record(forged, "orders", 5, out, &resets);
+        CHECK(resets.empty());
+    }
+}

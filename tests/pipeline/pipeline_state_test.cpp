@@ -327,7 +327,7 @@ TEST_CASE("orders processed again after a reset back are replayed, not duplicate
     state.apply(acks({ack(1, "analytics-group", 1'100, "m", 0), ack(2, "analytics-group", 1'100, "m", 0),
                       ack(3, "analytics-group", 1'100, "m", 0), ack(1, "email-group", 1'100, "m", 0)}));
     // Analytics back from offset 3 to 1: orders 2 and 3 are processed again.
-    state.offsets_reset("analytics-group", {{0, 3, 1}});
+    state.offsets_reset({"analytics-group", "r1", {{0, 3, 1}}});
     processing_seen again2{2, "analytics-group", 5'000, "m", "", 0, 1}, again3{3, "analytics-group", 5'000, "m", "", 0, 2};
     state.apply(acks({again2, again3}));
     auto analytics = group_named(state, "analytics-group", 5'000);
@@ -348,7 +348,7 @@ TEST_CASE("orders processed again after a reset back are replayed, not duplicate
 TEST_CASE("a replay read before the records it repeats still counts as a replay") {
     pipeline_state state(groups, true);
     state.apply(orders({{1, 0, 0, 1'000, 1}}));
-    state.offsets_reset("shipping-group", {{0, 1, 0}});
+    state.offsets_reset({"shipping-group", "r1", {{0, 1, 0}}});
     // The observer reads the original record only now, then the replay's.
     state.apply(acks({ack(1, "shipping-group", 1'100, "m", 0)}));
     processing_seen replay{1, "shipping-group", 9'000, "m", "", 0, 0};
@@ -362,7 +362,7 @@ TEST_CASE("a replay read before the records it repeats still counts as a replay"
 TEST_CASE("orders a reset moves a group past are skipped, and dead-lettered orders are not lost") {
     pipeline_state state(groups, true);
     state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 1'000, 1}, {3, 0, 2, 1'000, 1}}));
-    state.offsets_reset("email-group", {{0, 0, 2}});
+    state.offsets_reset({"email-group", "r1", {{0, 0, 2}}});
     observation letter;
     letter.dead_letters.push_back({"too_large", "payload is 900 bytes", "email-group", 0, 2, 1'500, "{…}"});
     state.apply(std::move(letter));
@@ -459,4 +459,27 @@ TEST_CASE("the order search filters by user, item, total and time, newest first 
     auto body = json::parse(orderstream::http::orders_search_json(state, query));
     CHECK(body["orders"][0]["trace"] == "/api/orders/109");
     CHECK(body["orders"][0]["user"] == "bob_jones");
+}
+
+TEST_CASE("a reset's marker read after the replays it explains turns their duplicates into replays, once") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 0, 1'000, 1}, {2, 0, 1, 1'000, 1}}));
+    // A restarted daemon reads both processings of each order, then the reset's marker.
+    processing_seen first1{1, "analytics-group", 1'100, "m", "", 0, 0}, first2{2, "analytics-group", 1'100, "m", "", 0, 1};
+    processing_seen again1{1, "analytics-group", 5'000, "m", "", 0, 0}, again2{2, "analytics-group", 5'000, "m", "", 0, 1};
+    state.apply(acks({first1, first2, again1, again2}));
+    CHECK(group_named(state, "analytics-group", 6'000)["duplicates"] == 2);
+    observation marker;
+    marker.resets.push_back({"analytics-group", "host#1/analytics-group@4000", {{0, 2, 0}}});
+    state.apply(std::move(marker));
+    auto analytics = group_named(state, "analytics-group", 6'000);
+    CHECK(analytics["duplicates"] == 0);
+    CHECK(analytics["replayed"] == 2);
+    CHECK(analytics["processed"] == 4);
+    // The same marker again (the live reset and its marker read back) changes nothing.
+    state.offsets_reset({"analytics-group", "host#1/analytics-group@4000", {{0, 2, 0}}});
+    state.apply(acks({again1}));
+    analytics = group_named(state, "analytics-group", 6'000);
+    CHECK(analytics["replayed"] == 2);
+    CHECK(analytics["duplicates"] == 1);
 }
