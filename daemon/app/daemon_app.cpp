@@ -202,6 +202,7 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     scope.dead_letter_topic = kafka::dead_letter_topic;
     scope.acks_topic = kafka::acks_topic;
     scope.hostname = http::own_hostname();
+    scope.embedded = embedded != nullptr;
     operator_actions actions(io, supervisor, pipeline, std::move(scope));
     router.set_operator_actions(
         [&actions](const std::string& group, pipeline::reset_request request, std::function<void(pipeline::reset_result)> done) {

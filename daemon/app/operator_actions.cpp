@@ -23,6 +23,7 @@ struct operator_actions::reset_job {
     pipeline::reset_request request;
     std::function<void(pipeline::reset_result)> done;
     std::vector<std::string> restart;  // copies that ran before, by name
+    bool stopped = false;              // they were stopped: start them again, whatever happens
     std::chrono::steady_clock::time_point stop_deadline;
 };
 
@@ -31,6 +32,20 @@ namespace {
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// Runs a blocking Kafka call on the worker; an exception (out of memory, say) becomes a failed
+// outcome instead of ending the daemon.
+template <class Result, class Call>
+Result guarded(Call call) {
+    try {
+        return call();
+    } catch (const std::exception& error) {
+        Result failed;
+        failed.outcome = action_outcome::failed;
+        failed.message = std::string("the Kafka call failed: ") + error.what();
+        return failed;
+    }
 }
 
 bool at_rest(process_state state) {
@@ -92,7 +107,8 @@ void operator_actions::reset(const std::string& group, pipeline::reset_request r
         refusal.message = "the daemon runs no consumer of group \"" + group + "\"";
         return done(std::move(refusal));
     }
-    if (auto busy = busy_reason()) {
+    // A dry run changes nothing: it needs no turn, only the worker's.
+    if (auto busy = busy_reason(); busy && !request.dry_run) {
         refusal.outcome = action_outcome::conflict;
         refusal.message = *busy;
         return done(std::move(refusal));
@@ -107,7 +123,7 @@ void operator_actions::reset(const std::string& group, pipeline::reset_request r
     job->group = group;
     job->request = std::move(request);
     job->done = std::move(done);
-    running_ = "reset of " + group;
+    if (!job->request.dry_run) running_ = "reset of " + group;
     for (auto* copy : copies_of(group))
         if (!at_rest(copy->state()) || copy->state() == process_state::backoff) job->restart.push_back(copy->config().name);
 
@@ -116,13 +132,20 @@ void operator_actions::reset(const std::string& group, pipeline::reset_request r
     pipeline::reset_request plan = job->request;
     plan.dry_run = true;
     boost::asio::post(worker_io_, [this, job, plan] {
-        auto planned = kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, plan, {}, scope_.kafka_timeout);
+        auto planned = guarded<pipeline::reset_result>(
+            [&] { return kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, plan, {}, scope_.kafka_timeout); });
         boost::asio::post(io_, [this, job, planned = std::move(planned)]() mutable {
             if (job->request.dry_run || planned.outcome != action_outcome::planned) {
                 planned.copies = job->restart;
                 return finish_reset(job, std::move(planned));
             }
+            if (supervisor_.shutting_down()) {
+                planned.outcome = action_outcome::conflict;
+                planned.message = "the daemon is shutting down; nothing was reset";
+                return finish_reset(job, std::move(planned));
+            }
             log::get("main")->info("reset of {}: stopping {} consumer(s) of it", job->group, job->restart.size());
+            job->stopped = true;
             for (auto* copy : copies_of(job->group))
                 if (!at_rest(copy->state()) || copy->state() == process_state::backoff) supervisor_.stop(*copy);
             job->stop_deadline = std::chrono::steady_clock::now() + supervisor_.stop_grace() + std::chrono::seconds(5);
@@ -137,6 +160,7 @@ void operator_actions::wait_stopped(std::shared_ptr<reset_job> job) {
     if (stopped) return commit_reset(job);
     if (std::chrono::steady_clock::now() > job->stop_deadline) {
         pipeline::reset_result result;
+        result.outcome = action_outcome::conflict;
         result.message = "the consumers of " + job->group + " did not stop in time; nothing was reset";
         return finish_reset(job, std::move(result));
     }
@@ -148,14 +172,18 @@ void operator_actions::wait_stopped(std::shared_ptr<reset_job> job) {
 
 void operator_actions::commit_reset(std::shared_ptr<reset_job> job) {
     // The marker's id: this daemon, this reset.
-    const kafka::reset_marker marker{scope_.acks_topic, scope_.hostname + "#" + std::to_string(::getpid()) + "/" +
-                                                            job->group + "@" + std::to_string(now_ms())};
+    const kafka::reset_marker marker{scope_.acks_topic,
+                                     scope_.hostname + "#" + std::to_string(::getpid()) + "/" + job->group + "@" +
+                                         std::to_string(now_ms()),
+                                     scope_.embedded};
     boost::asio::post(worker_io_, [this, job, marker] {
         // Members that just left may take a moment to be gone from the coordinator's view.
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         pipeline::reset_result result;
         for (;;) {
-            result = kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, job->request, marker, scope_.kafka_timeout);
+            result = guarded<pipeline::reset_result>([&] {
+                return kafka::reset_offsets(scope_.kafka, job->group, scope_.topic, job->request, marker, scope_.kafka_timeout);
+            });
             if (result.outcome != action_outcome::conflict || std::chrono::steady_clock::now() > deadline) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
@@ -164,7 +192,7 @@ void operator_actions::commit_reset(std::shared_ptr<reset_job> job) {
                 // At once; the marker, read back later, changes nothing more (same id).
                 pipeline::offsets_reset_seen reset{job->group, marker.id, {}};
                 for (const auto& m : result.moves) reset.moves.push_back({m.partition, m.from, m.to});
-                pipeline_.offsets_reset(reset);
+                pipeline_.offsets_reset(reset, false);
             } else if (result.outcome == action_outcome::conflict) {
                 result.members = foreign_members(job->group);
             }
@@ -174,13 +202,14 @@ void operator_actions::commit_reset(std::shared_ptr<reset_job> job) {
 }
 
 void operator_actions::finish_reset(std::shared_ptr<reset_job> job, pipeline::reset_result result) {
-    running_.clear();
-    if (!job->request.dry_run && result.outcome != action_outcome::invalid) {
-        // Started again whatever came of it: a failed reset must not leave the group unserved.
+    if (!job->request.dry_run) running_.clear();
+    if (job->stopped) {
+        // Started again whatever came of it: a failed reset must not leave the group unserved
+        // (start() refuses once the daemon is shutting down).
         for (const auto& name : job->restart)
             if (auto* copy = supervisor_.find(name); copy && at_rest(copy->state())) supervisor_.start(*copy);
-        result.copies = job->restart;
     }
+    result.copies = job->restart;
     auto logger = log::get("main");
     if (result.outcome == action_outcome::done && !result.message.empty()) logger->warn("reset of {}: {}", job->group, result.message);
     if (result.outcome == action_outcome::done)
@@ -213,10 +242,11 @@ void operator_actions::redrive(pipeline::redrive_request request, std::function<
         }
     }
     kafka::redrive_scope scope{scope_.dead_letter_topic, scope_.topic, {}};
-    for (const auto& [source, done] : pipeline_.redrives()) scope.redriven.insert(source);
+    for (const auto& [source, redrive] : pipeline_.redrives()) scope.redriven.insert(source);
     running_ = "redrive of " + std::to_string(request.dead_letters.size()) + " dead letter(s)";
     boost::asio::post(worker_io_, [this, request = std::move(request), scope = std::move(scope), done = std::move(done)] {
-        auto result = kafka::redrive_dead_letters(scope_.kafka, scope, request, scope_.kafka_timeout);
+        auto result = guarded<pipeline::redrive_result>(
+            [&] { return kafka::redrive_dead_letters(scope_.kafka, scope, request, scope_.kafka_timeout); });
         boost::asio::post(io_, [this, result = std::move(result), done = std::move(done)]() mutable {
             running_.clear();
             // Known at once, before the observer reads the records back.

@@ -30,6 +30,7 @@ struct operator_scope {
     std::string dead_letter_topic;
     std::string acks_topic;         // where a reset leaves its marker ("" for none)
     std::string hostname;           // to tell the daemon's group members from others'
+    bool embedded = false;          // librdkafka's mock cluster (see kafka::reset_marker)
     std::chrono::milliseconds kafka_timeout{10000};
 };
 

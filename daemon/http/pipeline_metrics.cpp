@@ -18,7 +18,8 @@ void write_pipeline_metrics(const pipeline::pipeline_state& state, prometheus_wr
     out.sample("orderstream_revenue_total", state.revenue_seen());
     per_group("orderstream_orders_processed_total", "counter", "Orders the group has a processing record for, plus their replays.",
               [](const stats_t& s) { return s.processed; });
-    per_group("orderstream_orders_duplicates_total", "counter",
+    // A gauge: a replay read before the reset that explains it is first taken for a duplicate.
+    per_group("orderstream_orders_duplicated", "gauge",
               "Orders the group has more processing records for than their first and the replays an operator asked for.",
               [](const stats_t& s) { return s.duplicates; });
     per_group("orderstream_orders_replayed_total", "counter",

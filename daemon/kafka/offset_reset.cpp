@@ -19,7 +19,10 @@ using pipeline::reset_request;
 using pipeline::reset_result;
 
 struct partitions_deleter {
-    void operator()(std::vector<RdKafka::TopicPartition*>* parts) const { RdKafka::TopicPartition::destroy(*parts); }
+    void operator()(std::vector<RdKafka::TopicPartition*>* parts) const {
+        RdKafka::TopicPartition::destroy(*parts);
+        delete parts;
+    }
 };
 using partition_list = std::unique_ptr<std::vector<RdKafka::TopicPartition*>, partitions_deleter>;
 
@@ -242,7 +245,7 @@ reset_result reset_offsets(const client_options& options, const std::string& gro
 
     std::string detail;
     auto err = client.commit(topic, result.moves, detail);
-    if (group_busy(err)) {
+    if (group_busy(err) && marker.join_if_refused) {
         detail.clear();
         err = client.commit_as_member(topic, result.moves, partitions.size(), detail);
     }

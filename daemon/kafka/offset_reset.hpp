@@ -19,6 +19,11 @@ namespace orderstream::kafka {
 struct reset_marker {
     std::string acks_topic;
     std::string id;
+    // When the coordinator refuses a commit from outside the group, join the group and commit
+    // as its only member. Only for librdkafka's mock cluster, which refuses even for an empty
+    // group: a real coordinator refuses only while the group has members, and joining would
+    // make those rebalance for nothing.
+    bool join_if_refused = false;
 };
 
 // Plans the reset of `group` on `topic` (result.moves, outcome planned), and unless

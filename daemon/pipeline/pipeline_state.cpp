@@ -46,7 +46,7 @@ void pipeline_state::add_window(std::deque<offset_window>& windows, std::int32_t
     if (windows.size() > limits_.max_windows) windows.pop_front();
 }
 
-void pipeline_state::offsets_reset(const offsets_reset_seen& reset) {
+void pipeline_state::offsets_reset(const offsets_reset_seen& reset, bool correct_earlier) {
     auto found = stats_.find(reset.group);
     if (found == stats_.end()) return;
     auto& stats = found->second;
@@ -64,7 +64,8 @@ void pipeline_state::offsets_reset(const offsets_reset_seen& reset) {
         add_window(stats.replay_windows, move.partition, move.to, move.from);
         replays[move.partition] = stats.replay_windows.back();
     }
-    if (replays.empty()) return;
+    if (replays.empty() || !correct_earlier || corrections_left_ <= 0) return;
+    --corrections_left_;
     // Replays read before the reset itself were counted as duplicates: set them right.
     for (auto& [id, t] : traces_) {
         auto p = t.processed.find(reset.group);
@@ -86,9 +87,16 @@ const pipeline_state::redrive* pipeline_state::redriven(std::int32_t partition, 
 }
 
 void pipeline_state::set_redriven(std::int32_t partition, std::int64_t offset, redrive done) {
-    auto& entry = redrives_[{partition, offset}];
-    if (done.count >= entry.count) entry = done;
-    while (redrives_.size() > limits_.max_dead_letters) redrives_.erase(redrives_.begin());
+    auto [entry, added] = redrives_.try_emplace({partition, offset}, done);
+    if (added) {
+        redrives_order_.emplace_back(partition, offset);
+    } else if (done.count >= entry->second.count) {
+        entry->second = done;
+    }
+    while (redrives_order_.size() > limits_.max_dead_letters) {
+        redrives_.erase(redrives_order_.front());
+        redrives_order_.pop_front();
+    }
 }
 
 namespace {
@@ -175,14 +183,15 @@ void pipeline_state::apply_processing(const processing_seen& record) {
     // duplicate.
     const std::int32_t partition = record.partition >= 0 ? record.partition : t.partition;
     const std::int64_t offset = record.partition >= 0 ? record.offset : t.offset;
-    for (const auto& window : stats.replay_windows)
-        if (window.seq > p.last_window && window.covers(partition, offset)) {
-            p.last_window = window.seq;
-            ++p.replays;
-            ++stats.replayed;
-            ++stats.processed;
-            return;
-        }
+    for (const auto* windows : {&stats.replay_windows, &stats.redrive_windows})
+        for (const auto& window : *windows)
+            if (window.seq > p.last_window && window.covers(partition, offset)) {
+                p.last_window = window.seq;
+                ++p.replays;
+                ++stats.replayed;
+                ++stats.processed;
+                return;
+            }
     if (p.times - p.replays == 2) ++stats.duplicates;
 }
 
@@ -192,10 +201,10 @@ void pipeline_state::apply_processing(const processing_seen& record) {
 void pipeline_state::allow_redrive(trace& t, const order_seen& order) {
     for (auto& [group, p] : t.processed) {
         auto& stats = stats_[group];
-        add_window(stats.replay_windows, order.partition, order.offset, order.offset + 1);
+        add_window(stats.redrive_windows, order.partition, order.offset, order.offset + 1);
         if (p.times - p.replays < 2) continue;
         if (p.times - p.replays == 2) --stats.duplicates;
-        p.last_window = stats.replay_windows.back().seq;
+        p.last_window = stats.redrive_windows.back().seq;
         ++p.replays;
         ++stats.replayed;
         ++stats.processed;
@@ -237,9 +246,13 @@ void pipeline_state::apply(observation&& report) {
         ++dead_letter_counts_[reason];
         // The group committed past it without a record: not lost.
         if (auto group = stats_.find(letter.group); group != stats_.end() && letter.source_partition >= 0) {
-            auto& marked = group->second.dead_lettered;
-            marked.insert({letter.source_partition, letter.source_offset});
-            if (marked.size() > limits_.max_traces) marked.erase(marked.begin());
+            auto& stats = group->second;
+            if (stats.dead_lettered.insert({letter.source_partition, letter.source_offset}).second)
+                stats.dead_lettered_order.emplace_back(letter.source_partition, letter.source_offset);
+            if (stats.dead_lettered_order.size() > limits_.max_traces) {
+                stats.dead_lettered.erase(stats.dead_lettered_order.front());
+                stats.dead_lettered_order.pop_front();
+            }
         }
         dead_letters_.push_back(std::move(letter));
         if (dead_letters_.size() > limits_.max_dead_letters) dead_letters_.pop_front();
@@ -260,6 +273,7 @@ void pipeline_state::apply(observation&& report) {
 
 void pipeline_state::tick(std::int64_t now_ms) {
     current_.t_ms = now_ms;
+    corrections_left_ = max_corrections_per_tick;
     for (auto& [group, stats] : stats_) {
         current_.lag[group] = group_lag(stats);
         current_.p50[group] = percentile(stats.second_latencies, 0.5);

@@ -93,9 +93,13 @@ public:
         std::uint64_t duplicates = 0;  // orders with more records than first processing and replays
         std::uint64_t replayed = 0;
         std::uint64_t skipped = 0;     // recounted each tick
-        std::deque<offset_window> replay_windows, skip_windows;  // the newest max_windows each
+        // The newest max_windows each: resets back and forward, and redriven records (apart, so
+        // that many redrives cannot push a reset's replays out).
+        std::deque<offset_window> replay_windows, skip_windows, redrive_windows;
         std::deque<std::string> resets;  // ids of the resets applied, the newest max_windows
-        std::set<std::pair<std::int32_t, std::int64_t>> dead_lettered;  // partition, offset
+        // Orders the group dead-lettered (partition, offset), the newest max_traces.
+        std::set<std::pair<std::int32_t, std::int64_t>> dead_lettered;
+        std::deque<std::pair<std::int32_t, std::int64_t>> dead_lettered_order;
         std::uint64_t lost = 0;        // recounted each tick, plus lost orders already forgotten
         std::uint64_t lost_forgotten = 0;
         // Who processed each partition last, from the records; a change of member is a
@@ -124,7 +128,9 @@ public:
     // Orders moved back over are counted as replayed when processed again (also when their
     // records were read before this: a restarted daemon reads the marker among them), orders
     // moved forward over as skipped rather than lost. The same `id` again changes nothing.
-    void offsets_reset(const offsets_reset_seen& reset);
+    // `correct_earlier`: replays already read (a marker read back after them) are set right;
+    // not for a reset applied as it happens, when none can have come yet.
+    void offsets_reset(const offsets_reset_seen& reset, bool correct_earlier = true);
     // Where a dead letter's original record went when it was redriven (seen on the record).
     struct redrive {
         std::int64_t t_ms = 0;
@@ -213,7 +219,12 @@ private:
     std::deque<dead_letter_seen> dead_letters_;
     std::map<std::string, std::uint64_t> dead_letter_counts_;
     std::map<std::pair<std::int32_t, std::int64_t>, redrive> redrives_;  // the newest max_dead_letters
+    std::deque<std::pair<std::int32_t, std::int64_t>> redrives_order_;
     std::uint64_t next_window_ = 1;
+    // Setting earlier replays right walks every trace: a few times a second at most, however
+    // many markers anyone writes.
+    int corrections_left_ = max_corrections_per_tick;
+    static constexpr int max_corrections_per_tick = 4;
     std::uint64_t orders_seen_ = 0;
     double revenue_seen_ = 0;
     history_point current_;

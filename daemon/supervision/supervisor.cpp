@@ -262,6 +262,7 @@ void supervisor::release_held() {
 }
 
 std::optional<std::string> supervisor::start(supervised_process& copy) {
+    if (shutting_down_) return "the daemon is shutting down; nothing starts any more";
     if (retiring_.count(copy.config().name))
         return copy.config().name + " is being removed or replaced (a scale-down or a reload); it cannot start";
     waiting_.erase(copy.config().name);

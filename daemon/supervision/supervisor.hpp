@@ -69,7 +69,8 @@ public:
     int instances(std::string_view name) const;
 
     // By hand (the API): a start overrides a dependency hold, a stop cancels it. A copy on its
-    // way out (a scale-down, a reload) cannot be started or restarted: returns why.
+    // way out (a scale-down, a reload) cannot be started or restarted, nor anything once the
+    // supervisor is shutting down: returns why.
     std::optional<std::string> start(supervised_process& copy);
     void stop(supervised_process& copy);
     std::optional<std::string> restart(supervised_process& copy);

@@ -106,7 +106,7 @@ TEST_CASE("orders a consumer commits past without processing are reported lost, 
     // The same figures in /metrics.
     auto metrics = daemon.get("/metrics").body;
     CHECK(metrics.find("orderstream_orders_lost{group=\"shipping-group\"} 3") != std::string::npos);
-    CHECK(metrics.find("orderstream_orders_duplicates_total{group=\"email-group\"} 2") != std::string::npos);
+    CHECK(metrics.find("orderstream_orders_duplicated{group=\"email-group\"} 2") != std::string::npos);
 }
 
 TEST_CASE("at 1 order/s the embedded cluster shows the pipeline's latency, and members by process") {

@@ -483,3 +483,34 @@ TEST_CASE("a reset's marker read after the replays it explains turns their dupli
     CHECK(analytics["replayed"] == 2);
     CHECK(analytics["duplicates"] == 1);
 }
+
+TEST_CASE("many redrives do not push a reset's replays out, and a live reset leaves earlier duplicates alone") {
+    pipeline_state state(groups, true);
+    state.apply(orders({{1, 0, 0, 1'000, 1}}));
+    processing_seen first{1, "email-group", 1'100, "m", "", 0, 0};
+    // A real duplicate before the reset: it stays one when the reset is applied as it happens.
+    state.apply(acks({first, first}));
+    state.offsets_reset({"email-group", "live", {{0, 1, 0}}}, false);
+    CHECK(group_named(state, "email-group", 2'000)["duplicates"] == 1);
+    // Redrives of 100 other orders email had processed.
+    for (std::int64_t id = 100; id < 200; ++id) {
+        state.apply(orders({{id, 1, id, 1'000, 1}}));
+        processing_seen done{id, "email-group", 1'100, "m", "", 1, id};
+        state.apply(acks({done}));
+        observation redriven;
+        order_seen again;
+        again.order_id = id;
+        again.partition = 1;
+        again.offset = 1'000 + id;
+        again.timestamp_ms = 2'000;
+        again.redriven = 1;
+        redriven.orders.push_back(again);
+        state.apply(std::move(redriven));
+    }
+    // The reset's replay of order 1 still counts as one.
+    processing_seen replay{1, "email-group", 3'000, "m", "", 0, 0};
+    state.apply(acks({replay}));
+    auto email = group_named(state, "email-group", 3'000);
+    CHECK(email["replayed"] == 1);
+    CHECK(email["duplicates"] == 1);
+}

@@ -2,8 +2,6 @@
 // a modal <dialog> that says what will happen, with Cancel and a confirm button that stays
 // disabled until the daemon has said what the action would do (the dry run).
 
-import { el } from './dom.js';
-
 export class confirm_dialog {
   constructor(dialog) {
     this.dialog_ = dialog;
@@ -12,31 +10,35 @@ export class confirm_dialog {
     this.confirm_ = dialog.querySelector('.confirm-ok');
     this.cancel_ = dialog.querySelector('.confirm-cancel');
     this.resolve_ = null;
+    this.ticket_ = 0;  // which ask() is showing: a late answer for an earlier one changes nothing
     this.confirm_.addEventListener('click', () => this.close_(true));
     this.cancel_.addEventListener('click', () => this.close_(false));
     dialog.addEventListener('cancel', () => this.close_(false));  // Escape
   }
 
-  // content: nodes for the body; resolves true when confirmed. ready(false) until it may be.
+  // content: nodes for the body. Returns { answer, ticket }: answer resolves true when confirmed;
+  // ready(yes, ticket) enables the confirm button of this ask() only.
   ask({ title, content, confirm_label }) {
     if (this.resolve_) this.close_(false);
+    const ticket = ++this.ticket_;
     this.title_.textContent = title;
     this.body_.replaceChildren(...content);
     this.confirm_.textContent = confirm_label;
-    this.ready(true);
+    this.confirm_.disabled = false;
     this.dialog_.showModal();
-    return new Promise((resolve) => {
+    const answer = new Promise((resolve) => {
       this.resolve_ = resolve;
     });
+    return { answer, ticket };
   }
 
-  ready(yes) {
-    this.confirm_.disabled = !yes;
+  ready(yes, ticket) {
+    if (ticket === this.ticket_ && this.resolve_) this.confirm_.disabled = !yes;
   }
 
-  // A line of the body that later text replaces (the plan, once the daemon answered).
-  static line(text, class_name = '') {
-    return el('p', class_name, text);
+  // Whether this ask() is still the one shown.
+  showing(ticket) {
+    return ticket === this.ticket_ && this.resolve_ !== null;
   }
 
   close_(confirmed) {

@@ -87,7 +87,7 @@ export class dead_letters_view {
 
   async redrive_(body, letters, title) {
     const records = originals(letters);
-    const confirmed = await this.confirm_.ask({
+    const { answer: confirmed } = this.confirm_.ask({
       title,
       content: [
         el('p', 'plan', `${format_number(letters.length)} dead letter${letters.length === 1 ? '' : 's'} ` +
@@ -98,7 +98,7 @@ export class dead_letters_view {
       ],
       confirm_label: 'Redrive',
     });
-    if (!confirmed) return;
+    if (!(await confirmed)) return;
     try {
       const answer = await request('POST', '/api/dead-letters/redrive', { body, timeout_ms: 60000 });
       const failed = (answer.items || []).find((item) => item.outcome === 'failed');

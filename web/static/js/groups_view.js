@@ -106,10 +106,11 @@ export class groups_view {
     const detail = el('p', 'muted');
     let body = null;
     let asked = 0;
+    let ticket = null;
     const replan = async () => {
       when.hidden = target.value !== 'timestamp';
       body = reset_body(target.value, when.value);
-      this.confirm_.ready(false);
+      this.confirm_.ready(false, ticket);
       if (!body) {
         plan.textContent = 'Choose the time to go back (or forward) to.';
         detail.textContent = '';
@@ -121,13 +122,13 @@ export class groups_view {
       try {
         const answer = await request('POST', `/api/groups/${encodeURIComponent(group)}/reset`,
                                      { body: { ...body, dry_run: true }, timeout_ms: 30000 });
-        if (mine !== asked) return;
+        if (mine !== asked || !this.confirm_.showing(ticket)) return;
         const [first, second] = describe_reset(answer);
         plan.textContent = second;
         detail.textContent = first;
-        this.confirm_.ready(true);
+        this.confirm_.ready(true, ticket);
       } catch (err) {
-        if (mine !== asked) return;
+        if (mine !== asked || !this.confirm_.showing(ticket)) return;
         plan.textContent = `Not possible now: ${err.message}`;
       }
     };
@@ -135,8 +136,9 @@ export class groups_view {
     when.addEventListener('change', replan);
     const asking = this.confirm_.ask({ title: `Reset the offsets of ${group}`, content: [label, when, plan, detail],
                                        confirm_label: 'Reset offsets' });
+    ticket = asking.ticket;
     replan();
-    if (!(await asking) || !body) return;
+    if (!(await asking.answer) || !body) return;
     this.notify_(`Resetting ${group}…`);
     try {
       // Stopping the consumers takes up to the stop grace period.
