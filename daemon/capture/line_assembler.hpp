@@ -5,14 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "text/utf8.hpp"
+
 namespace orderstream::capture {
 
 // Appended to a line cut at max_line_bytes; the rest of that line is discarded.
 inline constexpr std::string_view cut_marker = "…[line cut]";
 
-// Replaces each invalid UTF-8 sequence with U+FFFD. Returns `text` itself when it is valid
-// (the common case, no copy) and otherwise a view of `scratch`.
-std::string_view sanitize_utf8(std::string_view text, std::string& scratch);
 
 class line_assembler {
 public:
@@ -60,7 +59,7 @@ private:
             scratch_line_.append(cut_marker);
             line = scratch_line_;
         }
-        on_line(sanitize_utf8(line, scratch_utf8_));
+        on_line(text::sanitize(line, scratch_utf8_));
     }
 
     std::size_t max_line_bytes_;

@@ -50,7 +50,7 @@ std::size_t output_store::restore(std::size_t index, const std::string& marker) 
         char hms[9] = {};
         std::memcpy(hms, timestamp.data(), std::min<std::size_t>(timestamp.size(), 8));
         // The file may have been edited or cut by a full disk: only valid UTF-8 goes on.
-        t.lines.append(++last_seq_, hms, sanitize_utf8(text, scratch));
+        t.lines.append(++last_seq_, hms, text::sanitize(text, scratch));
     }
     if (!lines.empty()) append(index, marker);
     return lines.size();

@@ -13,7 +13,6 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
-#include "capture/line_assembler.hpp"
 #include "kafka/client_config.hpp"
 #include "kafka/group_reader.hpp"
 #include "kafka/processing_record.hpp"
@@ -22,6 +21,7 @@
 #include "log/logger.hpp"
 #include "orders/order.hpp"
 #include "orders/order_decoder.hpp"
+#include "text/utf8.hpp"
 
 namespace orderstream::kafka {
 namespace {
@@ -328,7 +328,7 @@ private:
             decode_processing_record(value, options_.topic, timestamp, pending_.processing, &pending_.resets);
         } else if (topic == dead_letter_topic) {
             std::string scratch;
-            std::string preview(capture::sanitize_utf8(value.substr(0, 200), scratch));
+            std::string preview(text::sanitize(value.substr(0, 200), scratch));
             pipeline::dead_letter_seen letter{header(message, "dlq.reason"), header(message, "dlq.detail"),
                                               header(message, "dlq.group"),
                                               static_cast<std::int32_t>(header_number(message, "dlq.partition", max_partition)),

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "text/utf8.hpp"
+
 namespace orderstream::orders {
 
 namespace {
@@ -26,46 +28,6 @@ std::string quoted(std::string_view field) {
     s += field;
     s += '"';
     return s;
-}
-
-// Returns the offset of the first byte that is not part of well-formed UTF-8, or npos. Strict:
-// rejects overlong forms, surrogates and code points above U+10FFFF, as nlohmann's parser would
-// (we check first so the reason is invalid_utf8 rather than not_json).
-std::size_t find_invalid_utf8(const unsigned char* s, std::size_t n) {
-    std::size_t i = 0;
-    while (i < n) {
-        const unsigned char c = s[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c == 0xE0) {
-            len = 3, lo = 0xA0;
-        } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-            len = 3;
-        } else if (c == 0xED) {
-            len = 3, hi = 0x9F;
-        } else if (c == 0xF0) {
-            len = 4, lo = 0x90;
-        } else if (c >= 0xF1 && c <= 0xF3) {
-            len = 4;
-        } else if (c == 0xF4) {
-            len = 4, hi = 0x8F;
-        } else {
-            return i;
-        }
-        if (i + len > n) return i;
-        if (s[i + 1] < lo || s[i + 1] > hi) return i;
-        for (std::size_t k = 2; k < len; ++k) {
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF) return i;
-        }
-        i += len;
-    }
-    return std::string::npos;
 }
 
 std::string wrong_type_detail(std::string_view field, std::string_view expected, const json& v) {
@@ -107,9 +69,9 @@ decode_result decode_order(const void* data, std::size_t size, std::size_t max_b
                                                     std::to_string(max_bytes));
     }
     const auto* bytes = static_cast<const unsigned char*>(data);
-    if (const auto bad = find_invalid_utf8(bytes, size); bad != std::string::npos) {
-        return poison(poison_reason::invalid_utf8,
-                      "payload is not valid UTF-8 at byte " + std::to_string(bad));
+    // Checked before parsing so that the reason is invalid_utf8 rather than not_json.
+    if (const auto valid = text::valid_prefix({static_cast<const char*>(data), size}); valid != size) {
+        return poison(poison_reason::invalid_utf8, "payload is not valid UTF-8 at byte " + std::to_string(valid));
     }
 
     // allow_exceptions=false: a parse error yields a "discarded" value instead of throwing.
