@@ -58,33 +58,36 @@ void sse_session::do_write() {
         out_ += "}\n\n";
         hub_.count_event();
     }
-    if (hub_.processes_version() != processes_seen_) {
+    // Shared with the other clients: held here until written, never copied.
+    frames_.clear();
+    if (hub_.processes_version() != processes_seen_ && hub_.processes_frame()) {
         processes_seen_ = hub_.processes_version();
-        out_ += "event: processes\ndata: " + hub_.processes_json() + "\n\n";
+        frames_.push_back(hub_.processes_frame());
         hub_.count_event();
     }
-    if (hub_.metrics_version() != metrics_seen_) {
+    if (hub_.metrics_version() != metrics_seen_ && hub_.metrics_frame()) {
         metrics_seen_ = hub_.metrics_version();
-        out_ += "event: metrics\ndata: " + hub_.metrics_json() + "\n\n";
+        frames_.push_back(hub_.metrics_frame());
         hub_.count_event();
     }
     if (store.last_seq() > last_seq_) {
-        out_ += "id: " + std::to_string(store.last_seq()) + "\nevent: lines\ndata: ";
-        write_outputs_since(store, last_seq_, strip_ansi_, out_);
-        out_ += "\n\n";
+        frames_.push_back(hub_.lines_frame(last_seq_, strip_ansi_));
         last_seq_ = store.last_seq();
         hub_.count_event();
     }
-    if (out_.empty()) return;
+    if (out_.empty() && frames_.empty()) return;
+    buffers_.clear();
+    if (!out_.empty()) buffers_.emplace_back(out_.data(), out_.size());
+    for (const auto& frame : frames_) buffers_.emplace_back(frame->data(), frame->size());
     writing_ = true;
     // A client that stops reading is dropped after the timeout instead of holding a batch forever.
     stream_.expires_after(write_timeout_);
-    boost::asio::async_write(stream_, boost::asio::buffer(out_),
-                             beast::bind_front_handler(&sse_session::on_write, shared_from_this()));
+    boost::asio::async_write(stream_, buffers_, beast::bind_front_handler(&sse_session::on_write, shared_from_this()));
 }
 
 void sse_session::on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
+    frames_.clear();
     if (ec) return close();
     // A resync (a whole ring) is large and rare: give its memory back rather than keep it per client.
     if (out_.capacity() > 64 * 1024) std::string().swap(out_);

@@ -41,7 +41,9 @@ private:
     stream_hub& hub_;
     std::uint64_t last_seq_;
     bool strip_ansi_;
-    std::string out_;
+    std::string out_;  // this client's own text (the head, clears, a ping)
+    std::vector<stream_hub::frame> frames_;  // shared events in flight
+    std::vector<boost::asio::const_buffer> buffers_;
     bool writing_ = false;
     bool closed_ = false;
     std::vector<std::uint64_t> clears_seen_;

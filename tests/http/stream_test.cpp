@@ -221,3 +221,26 @@ TEST_CASE("a stuck client does not hold up another, and learns it fell behind") 
     CHECK_FALSE(lines.empty());
     CHECK(lines.back()["line"] == "final");
 }
+
+TEST_CASE("clients at the same place share one lines event per variant, and each gets every line once") {
+    server s;
+    std::vector<std::unique_ptr<sse_client>> clients;
+    for (int i = 0; i < 6; ++i) clients.push_back(std::make_unique<sse_client>(s.port(), "", true));
+    // Wait until all are attached, so that each batch finds them all at the same place.
+    REQUIRE(orderstream::testing::wait_until([&] {
+        std::size_t attached = 0;
+        s.on_loop([&] { attached = s.hub.clients(); });
+        return attached == clients.size();
+    }, std::chrono::seconds(5)));
+    std::uint64_t built_before = 0;
+    s.on_loop([&] { built_before = s.hub.frames_built(); });
+    constexpr int batches = 5;
+    for (int batch = 0; batch < batches; ++batch) {
+        s.append(0, "line " + std::to_string(batch));
+        for (auto& client : clients) REQUIRE(client->lines("producer", 1).size() == 1);
+    }
+    std::uint64_t built = 0;
+    s.on_loop([&] { built = s.hub.frames_built() - built_before; });
+    // One per batch for all six clients (they all use the same variant).
+    CHECK(built == static_cast<std::uint64_t>(batches));
+}
