@@ -1,6 +1,7 @@
 // One HTTP connection; see http_session.hpp.
 #include "http/http_session.hpp"
 
+#include <array>
 #include <charconv>
 
 #include <boost/asio/dispatch.hpp>
@@ -77,6 +78,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         return send_error(beast_http::status::bad_request, "malformed HTTP request: " + ec.message());
     auto& req = parser_->get();
     if (req.method() == beast_http::verb::get && router_.hub() && is_stream_request(req)) return start_stream(req);
+    if (auto shared = router_.handle_shared(req, client_address())) return send_shared(std::move(*shared));
     // An operator action answers when it is done; nothing is read from the client meanwhile.
     if (router_.handle_async(req, client_address(), [self = shared_from_this()](response res) { self->send(std::move(res)); }))
         return;
@@ -155,8 +157,33 @@ void http_session::send(response res) {
                             beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
 }
 
+void http_session::send_shared(shared_response reply) {
+    // The head as text (as beast would write it), then the shared body as it is.
+    auto& head = reply.head;
+    shared_head_.assign(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    shared_head_ += std::to_string(head.result_int());
+    shared_head_ += ' ';
+    const auto reason = head.reason();
+    shared_head_.append(reason.data(), reason.size());
+    shared_head_ += "\r\n";
+    for (const auto& field : head) {
+        shared_head_.append(field.name_string().data(), field.name_string().size());
+        shared_head_ += ": ";
+        shared_head_.append(field.value().data(), field.value().size());
+        shared_head_ += "\r\n";
+    }
+    shared_head_ += "\r\n";
+    shared_keep_ = std::move(reply.keep);
+    const std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(shared_head_),
+                                                           boost::asio::buffer(reply.body.data(), reply.body.size())};
+    stream_.expires_after(limits_.read_timeout);  // a client that never reads is cut off too
+    boost::asio::async_write(stream_, buffers,
+                             beast::bind_front_handler(&http_session::on_write, shared_from_this(), !head.keep_alive()));
+}
+
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
     pending_.reset();
+    shared_keep_.reset();
     if (ec) {
         if (ec != boost::asio::error::operation_aborted && ec != beast::error::timeout)
             log::get("http")->debug("write failed: {}", ec.message());

@@ -44,6 +44,7 @@ private:
     void start_stream(const request& req);
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void send(response res);
+    void send_shared(shared_response reply);
     void send_error(boost::beast::http::status status, std::string_view message);
     void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
     void do_close();
@@ -56,6 +57,8 @@ private:
     connection_table::handle slot_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     std::shared_ptr<response> pending_;
+    std::string shared_head_;            // the head of a shared response in flight
+    std::shared_ptr<const void> shared_keep_;  // and what keeps its body
 };
 
 }  // namespace orderstream::http

@@ -324,17 +324,66 @@ response router::outputs(const request& req, const request_target& target) {
         write_outputs_since(store_, *since, plain, out);
         return json_response(std::move(out), version);
     }
+    return json_response(*full_outputs(plain), version);
+}
+
+const std::shared_ptr<const std::string>& router::full_outputs(bool plain) {
     std::uint64_t clears = 0;
     for (const auto& terminal : store_.terminals()) clears += terminal.clears;
     auto& cache = full_outputs_[plain];
     if (!cache.valid || cache.seq != store_.last_seq() || cache.clears != clears) {
-        cache.body.clear();
-        write_outputs(store_, plain, cache.body);
+        // A fresh string: responses still being sent keep the one they have.
+        auto body = std::make_shared<std::string>();
+        if (cache.body) body->reserve(cache.body->size());
+        write_outputs(store_, plain, *body);
+        cache.body = std::move(body);
         cache.valid = true;
         cache.seq = store_.last_seq();
         cache.clears = clears;
     }
-    return json_response(cache.body, version);
+    return cache.body;
+}
+
+std::optional<shared_response> router::handle_shared(const request& req, std::string_view) {
+    if (!is_read(req.method()) || framing_error(req)) return std::nullopt;
+    auto target = request_target::parse(std::string_view(req.target().data(), req.target().size()));
+    if (!target) return std::nullopt;
+    const unsigned version = req.version();
+    shared_response reply{response{status::ok, version}, {}, nullptr};
+    auto& head = reply.head;
+    add_security_headers(head);
+    if (target->path == "/api/outputs") {
+        if (target->param("since") || check_access(req)) return std::nullopt;
+        auto strip = target->param("strip_ansi");
+        const auto& body = full_outputs(strip && *strip != "0" && *strip != "false");
+        head.set(beast_http::field::content_type, "application/json");
+        head.set(beast_http::field::cache_control, "no-store");
+        reply.body = *body;
+        reply.keep = body;
+    } else {
+        const auto segments = target->segments();
+        if ((!segments.empty() && segments[0] == "api") || target->path == "/healthz" || target->path == "/readyz" ||
+            target->path == "/metrics")
+            return std::nullopt;
+        auto file = files_.embedded(target->path);
+        if (!file) return std::nullopt;
+        head.set(beast_http::field::cache_control, "no-cache");
+        head.set(beast_http::field::etag, boost::beast::string_view(file->etag.data(), file->etag.size()));
+        const auto asked = req[beast_http::field::if_none_match];
+        if (std::string_view(asked.data(), asked.size()) == file->etag) {
+            head.result(status::not_modified);
+        } else {
+            head.set(beast_http::field::content_type,
+                     boost::beast::string_view(file->content_type.data(), file->content_type.size()));
+            reply.body = file->body;
+        }
+    }
+    // A 304 has no body, and its Content-Length would have to be the 200's: none is sent.
+    if (head.result() != status::not_modified) head.content_length(reply.body.size());
+    if (req.method() == verb::head) reply.body = {};
+    head.keep_alive(req.keep_alive());
+    record(head.result_int());
+    return reply;
 }
 
 response router::clear(const std::vector<std::string_view>& segments) {

@@ -26,6 +26,14 @@ using response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class stream_hub;
 
+// A response whose body is shared and immutable (the cached whole-ring /api/outputs, the built-in
+// page files): sent as is, without a copy per response. `keep` holds the body while it is sent.
+struct shared_response {
+    response head;  // every header set, Content-Length included; its own body empty
+    std::string_view body;
+    std::shared_ptr<const void> keep;
+};
+
 // Content-Security-Policy, nosniff, Referrer-Policy and friends: on every response.
 void add_security_headers(response& res);
 // The /api/processes JSON.
@@ -76,6 +84,9 @@ public:
         resetter_ = std::move(reset);
         redriver_ = std::move(redrive);
     }
+    // A GET or HEAD answered from a shared body, or nullopt (then handle() answers it, refusals
+    // and errors included).
+    std::optional<shared_response> handle_shared(const request& req, std::string_view client = {});
     // Takes over a request answered later (a reset, a redrive): true when it did; then `reply`
     // is called once, on the event loop, with the response (checked, counted and audited).
     bool handle_async(const request& req, std::string_view client, std::function<void(response)> reply);
@@ -127,9 +138,10 @@ private:
     struct outputs_cache {
         bool valid = false;
         std::uint64_t seq = 0, clears = 0;
-        std::string body;
+        std::shared_ptr<const std::string> body;  // a new one when the rings change, never edited
     };
     outputs_cache full_outputs_[2];
+    const std::shared_ptr<const std::string>& full_outputs(bool plain);
 };
 
 }  // namespace orderstream::http

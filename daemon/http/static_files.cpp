@@ -1,6 +1,8 @@
 // Static asset lookup; see static_files.hpp.
 #include "http/static_files.hpp"
 
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,7 +47,27 @@ std::string_view content_type_for(std::string_view path) {
 }
 
 static_files::static_files(std::string web_root) {
-    if (!web_root.empty()) web_root_ = fs::canonical(web_root).string();
+    if (!web_root.empty()) {
+        web_root_ = fs::canonical(web_root).string();
+        return;
+    }
+    // A 64-bit FNV-1a of each file: enough to tell one build's file from another's.
+    for (const auto& [path, body] : web_assets()) {
+        std::uint64_t hash = 1469598103934665603ull;
+        for (unsigned char c : body) hash = (hash ^ c) * 1099511628211ull;
+        char text[24];
+        std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(hash));
+        etags_.emplace(path, text);
+    }
+}
+
+std::optional<embedded_file> static_files::embedded(std::string_view path) const {
+    if (!web_root_.empty()) return std::nullopt;
+    if (path == "/") path = "/index.html";
+    const auto& assets = web_assets();
+    auto found = assets.find(path);
+    if (found == assets.end()) return std::nullopt;
+    return embedded_file{found->second, content_type_for(path), etags_.at(found->first)};
 }
 
 std::optional<static_file> static_files::find(std::string_view path) const {

@@ -2,6 +2,7 @@
 // Nothing outside those files can be reached, whatever the path says.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,15 +14,25 @@ struct static_file {
     std::string_view content_type;
 };
 
+// A file built into the binary: its bytes are static, so they are served without a copy.
+struct embedded_file {
+    std::string_view body;
+    std::string_view content_type;
+    std::string_view etag;  // "\"…\"", a hash of the bytes
+};
+
 class static_files {
 public:
     // Empty web_root: the embedded assets.
     explicit static_files(std::string web_root);
     // `path` is the decoded request path; "/" means "/index.html".
     std::optional<static_file> find(std::string_view path) const;
+    // The same from the built-in files only; nullopt with --web-root (files on disk may change).
+    std::optional<embedded_file> embedded(std::string_view path) const;
 
 private:
     std::string web_root_;  // canonical, or empty
+    std::map<std::string_view, std::string> etags_;  // by path, of the built-in files
 };
 
 std::string_view content_type_for(std::string_view path);

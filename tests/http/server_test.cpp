@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <regex>
 #include <thread>
 
 #include "http/listener.hpp"
@@ -168,4 +169,37 @@ TEST_CASE("at the cap the oldest connection without a whole header makes room; b
     auto reply = testing::http_get(s.port(), "/api/outputs");
     CHECK(reply.status == 503);
     CHECK(reply.json().contains("error"));
+}
+
+TEST_CASE("the whole rings and the page's files are served from shared bodies, the same bytes as before") {
+    server s;
+    // The same answer as the router's own (copying) one, on a keep-alive connection.
+    http::request req{boost::beast::http::verb::get, "/api/outputs", 11};
+    req.set(boost::beast::http::field::host, "x");
+    const auto expected = s.router.handle(req).body();
+    const std::string get = "GET /api/outputs HTTP/1.1\r\nHost: x\r\n\r\n";
+    auto reply = raw_exchange(s.port(), get + "HEAD /api/outputs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const auto first = reply.find("\r\n\r\n");
+    REQUIRE(first != std::string::npos);
+    CHECK(reply.substr(0, first).find("Content-Length: " + std::to_string(expected.size())) != std::string::npos);
+    CHECK(reply.compare(first + 4, expected.size(), expected) == 0);
+    // HEAD: the same length, no body.
+    const auto head = reply.substr(first + 4 + expected.size());
+    CHECK(head.rfind("HTTP/1.1 200 OK", 0) == 0);
+    CHECK(head.find("Content-Length: " + std::to_string(expected.size())) != std::string::npos);
+    CHECK(head.size() == head.find("\r\n\r\n") + 4);
+    // The Host check still applies.
+    CHECK(raw_exchange(s.port(), "GET /api/outputs HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+              .rfind("HTTP/1.1 403", 0) == 0);
+
+    // A page file has an ETag; asking with it gets 304 and no body.
+    auto page = raw_exchange(s.port(), "GET /app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    REQUIRE(page.rfind("HTTP/1.1 200 OK", 0) == 0);
+    std::smatch etag;
+    REQUIRE(std::regex_search(page, etag, std::regex("ETag: (\"[0-9a-f]{16}\")")));
+    CHECK(page.find("text/javascript") != std::string::npos);
+    auto again = raw_exchange(s.port(), "GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag[1].str() +
+                                            "\r\nConnection: close\r\n\r\n");
+    CHECK(again.rfind("HTTP/1.1 304 Not Modified", 0) == 0);
+    CHECK(again.size() == again.find("\r\n\r\n") + 4);
 }
