@@ -1,31 +1,94 @@
 // JSON and text formatting of orders.
 #include "orders/order.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
+#include "text/utf8.hpp"
 
 namespace orderstream::orders {
 
-std::string to_json(const order& o) {
-    // ordered_json keeps the documented key order; plain json would sort keys alphabetically.
-    nlohmann::ordered_json j;
-    j["order_id"] = o.order_id;
-    j["user"] = o.user;
-    j["timestamp"] = o.timestamp;
-    j["items"] = o.items;
+namespace {
+
+// A JSON string as nlohmann writes it: quotes, backslashes and control characters escaped,
+// invalid UTF-8 replaced.
+void append_string(std::string_view text, std::string& out) {
+    std::string scratch;
+    text = text::sanitize(text, scratch);
+    out += '"';
+    for (char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+                out += escaped;
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+// The shortest text that reads back as `value`, with ".0" on whole numbers, as nlohmann has it.
+void append_number(double value, std::string& out) {
+    char text[32];
+    auto [end, error] = std::to_chars(text, text + sizeof text, value);
+    if (error != std::errc()) return out.append("null"), void();
+    out.append(text, end);
+    if (std::string_view(text, static_cast<std::size_t>(end - text)).find_first_of(".e") == std::string_view::npos)
+        out += ".0";
+}
+
+}  // namespace
+
+void append_json(const order& o, std::string& out) {
+    char id[24];
+    auto [end, error] = std::to_chars(id, id + sizeof id, o.order_id);
+    (void)error;  // 24 characters hold any 64-bit integer
+    out += "{\"order_id\":";
+    out.append(id, end);
+    out += ",\"user\":";
+    append_string(o.user, out);
+    out += ",\"timestamp\":";
+    append_string(o.timestamp, out);
+    out += ",\"items\":[";
+    for (std::size_t i = 0; i < o.items.size(); ++i) {
+        if (i > 0) out += ',';
+        append_string(o.items[i], out);
+    }
+    out += "],\"total\":";
     // Totals so large that cents overflow a double are already whole; keep them as they are.
     const double cents = o.total * 100.0;
-    j["total"] = std::isfinite(cents) ? std::round(cents) / 100.0 : o.total;
-    j["status"] = o.status;
-    // Replace rather than throw on invalid UTF-8 in a caller-supplied string: this runs on the
-    // data path, where exceptions are not allowed to escape.
-    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    append_number(std::isfinite(cents) ? std::round(cents) / 100.0 : o.total, out);
+    out += ",\"status\":";
+    append_string(o.status, out);
+    out += '}';
+}
+
+std::string to_json(const order& o) {
+    std::string out;
+    append_json(o, out);
+    return out;
 }
 
 std::string format_timestamp(std::chrono::system_clock::time_point t) {
+    std::string out;
+    format_timestamp(t, out);
+    return out;
+}
+
+void format_timestamp(std::chrono::system_clock::time_point t, std::string& out) {
     using namespace std::chrono;
     const auto ms_since_epoch = duration_cast<milliseconds>(t.time_since_epoch()).count();
     // Floor division so that instants before 1970 still get a millisecond field in [0, 999].
@@ -42,7 +105,7 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                   utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                   static_cast<int>(millis));
-    return buf;
+    out.assign(buf);
 }
 
 std::string format_amount(double amount) {

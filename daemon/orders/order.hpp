@@ -42,11 +42,15 @@ struct order {
 };
 
 // {"order_id":…,"user":…,"timestamp":…,"items":[…],"total":…,"status":…} in that key order,
-// with total rounded to 2 decimals.
+// with total rounded to 2 decimals; invalid UTF-8 in a string becomes U+FFFD.
 std::string to_json(const order& o);
+// The same, appended to `out`: with a reused `out`, no allocation per order.
+void append_json(const order& o, std::string& out);
 
 // ISO-8601 UTC with millisecond precision and a trailing 'Z'.
 std::string format_timestamp(std::chrono::system_clock::time_point t);
+// The same into `out` (replacing what it held, keeping its capacity).
+void format_timestamp(std::chrono::system_clock::time_point t, std::string& out);
 
 // "42.98": two decimals, no currency sign.
 std::string format_amount(double amount);

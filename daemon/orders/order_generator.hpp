@@ -19,6 +19,8 @@ public:
     // A pending order from a random user with 1 to max_items_per_order distinct products;
     // ids increase by one per call.
     order next(std::chrono::system_clock::time_point now);
+    // The same into `o`, whose strings keep their capacity: no allocation once warm.
+    void next(std::chrono::system_clock::time_point now, order& o);
 
     std::int64_t next_id() const { return next_id_; }
 

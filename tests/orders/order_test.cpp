@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "orders/order.hpp"
+#include "orders/order_generator.hpp"
+
+#include <cmath>
 
 using namespace orderstream::orders;
 
@@ -44,4 +47,31 @@ TEST_CASE("format_amount and join_items", "[order]") {
     CHECK(format_amount(45.0) == "45.00");
     CHECK(join_items({"A", "B", "C"}) == "A, B, C");
     CHECK(join_items({}) == "");
+}
+
+TEST_CASE("append_json writes what nlohmann's ordered_json wrote, for generated and awkward orders", "[order]") {
+    auto reference = [](const order& o) {
+        nlohmann::ordered_json j;
+        j["order_id"] = o.order_id;
+        j["user"] = o.user;
+        j["timestamp"] = o.timestamp;
+        j["items"] = o.items;
+        const double cents = o.total * 100.0;
+        j["total"] = std::isfinite(cents) ? std::round(cents) / 100.0 : o.total;
+        j["status"] = o.status;
+        return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    };
+    orderstream::orders::order_generator generator(42);
+    order reused;
+    std::string out;
+    for (int i = 0; i < 2000; ++i) {
+        generator.next(std::chrono::system_clock::time_point{std::chrono::milliseconds(1795544969123LL + i)}, reused);
+        out.clear();
+        append_json(reused, out);
+        REQUIRE(out == reference(reused));
+    }
+    const order awkward{-5, "quote \" back\\slash \x01\x1f tab\t caf\xC3\xA9 \xF0\x9F\x93\xA6", "", {}, 100.0, "odd\nline"};
+    CHECK(to_json(awkward) == reference(awkward));
+    const order bad{9, "bad \xFF byte", "t", {"Monitor 27\""}, 0.1, "pending"};
+    CHECK(to_json(bad) == reference(bad));
 }
