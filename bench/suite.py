@@ -36,7 +36,7 @@ BENCHMARKS = ("capture", "outputs", "memory", "fanout", "startup", "producer", "
 # What `bench/run` with no name runs: knee replaces the single-rate latency, which stays available by name.
 DEFAULT_BENCHMARKS = ("capture", "outputs", "memory", "fanout", "startup", "producer", "knee")
 
-CAPTURE_LINES = int(os.environ.get("BENCH_CAPTURE_LINES", 2_000_000))
+CAPTURE_LINES = int(os.environ.get("BENCH_CAPTURE_LINES", 20_000_000))
 MEMORY_LINES = int(os.environ.get("BENCH_MEMORY_LINES", 10_000_000))
 MEMORY_CHECKPOINT = MEMORY_LINES // 10  # a reading part-way, to tell one-time growth from per line
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", 10))
