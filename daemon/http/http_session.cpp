@@ -18,6 +18,28 @@ namespace orderstream::http {
 namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
 
+namespace {
+
+// A response's status line and fields as they go on the wire (what beast's serializer writes),
+// for the responses whose body is written apart from them (the stream, shared bodies).
+void head_text(const response& head, std::string& out) {
+    out.assign(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    out += std::to_string(head.result_int());
+    out += ' ';
+    const auto reason = head.reason();
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    for (const auto& field : head) {
+        out.append(field.name_string().data(), field.name_string().size());
+        out += ": ";
+        out.append(field.value().data(), field.value().size());
+        out += "\r\n";
+    }
+    out += "\r\n";
+}
+
+}  // namespace
+
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, router& router,
                            session_limits limits, std::shared_ptr<connection_table> table,
                            connection_table::handle slot)
@@ -127,14 +149,8 @@ void http_session::start_stream(const request& req) {
     head.set(beast_http::field::content_type, "text/event-stream; charset=utf-8");
     head.set(beast_http::field::cache_control, "no-store");
     head.set("X-Accel-Buffering", "no");  // reverse proxies: do not buffer the stream
-    std::string text = "HTTP/1.1 200 OK\r\n";
-    for (const auto& field : head) {
-        text.append(field.name_string().data(), field.name_string().size());
-        text += ": ";
-        text.append(field.value().data(), field.value().size());
-        text += "\r\n";
-    }
-    text += "\r\n";
+    std::string text;
+    head_text(head, text);
     router_.record(200);
     slot_->now = connection_table::state::streaming;
     slot_->close = nullptr;
@@ -158,21 +174,9 @@ void http_session::send(response res) {
 }
 
 void http_session::send_shared(shared_response reply) {
-    // The head as text (as beast would write it), then the shared body as it is.
+    // The head as text, then the shared body as it is.
     auto& head = reply.head;
-    shared_head_.assign(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-    shared_head_ += std::to_string(head.result_int());
-    shared_head_ += ' ';
-    const auto reason = head.reason();
-    shared_head_.append(reason.data(), reason.size());
-    shared_head_ += "\r\n";
-    for (const auto& field : head) {
-        shared_head_.append(field.name_string().data(), field.name_string().size());
-        shared_head_ += ": ";
-        shared_head_.append(field.value().data(), field.value().size());
-        shared_head_ += "\r\n";
-    }
-    shared_head_ += "\r\n";
+    head_text(head, shared_head_);
     shared_keep_ = std::move(reply.keep);
     const std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(shared_head_),
                                                            boost::asio::buffer(reply.body.data(), reply.body.size())};

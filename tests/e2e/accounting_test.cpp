@@ -8,23 +8,12 @@
 #include <set>
 
 #include "support/daemon_process.hpp"
+#include "support/ledger.hpp"
 
 using namespace orderstream::testing;
 using nlohmann::json;
 
 namespace {
-
-// Times each order id appears in a department's processing lines.
-std::map<long, int> processed_in(const json& lines) {
-    static const std::regex processed(R"(^\[(shipping|email|analytics)\] order (\d+)[: ])");
-    std::map<long, int> times;
-    for (const auto& entry : lines) {
-        std::smatch match;
-        std::string line = entry["line"];
-        if (std::regex_search(line, match, processed)) ++times[std::stol(match[2])];
-    }
-    return times;
-}
 
 json group_named(const daemon_process& daemon, const std::string& name) {
     for (const auto& group : daemon.get("/api/groups").json())

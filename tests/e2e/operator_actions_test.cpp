@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "support/daemon_process.hpp"
+#include "support/ledger.hpp"
 #include "support/kafka_tools.hpp"
 
 using namespace orderstream::testing;
@@ -18,18 +19,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-// Times each order id appears in a department's processing lines.
-std::map<long, int> processed_in(const json& lines) {
-    static const std::regex processed(R"(\[(?:shipping|email|analytics)\] order (\d+)[: ])");
-    std::map<long, int> times;
-    for (const auto& entry : lines) {
-        std::smatch match;
-        const std::string line = entry["line"];
-        if (std::regex_search(line, match, processed)) ++times[std::stol(match[1])];
-    }
-    return times;
-}
 
 json group_named(const daemon_process& daemon, const std::string& name) {
     for (const auto& group : daemon.get("/api/groups").json())
