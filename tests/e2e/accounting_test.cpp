@@ -15,12 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-json group_named(const daemon_process& daemon, const std::string& name) {
-    for (const auto& group : daemon.get("/api/groups").json())
-        if (group["group"] == name) return group;
-    return json();
-}
-
 std::string pipeline_config(const std::string& shipping_args, const std::string& email_args) {
     return R"(
 [[processes]]

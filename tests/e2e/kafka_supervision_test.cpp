@@ -13,6 +13,7 @@
 #include <set>
 
 #include "support/daemon_process.hpp"
+#include "support/ledger.hpp"
 
 using namespace orderstream::testing;
 using namespace std::chrono_literals;
@@ -32,13 +33,6 @@ json process_named(const daemon_process& daemon, const std::string& name) {
     const auto processes = daemon.get("/api/processes").json();
     for (const auto& p : processes)
         if (p["name"] == name) return p;
-    return json();
-}
-
-json group_named(const daemon_process& daemon, const std::string& name) {
-    const auto groups = daemon.get("/api/groups").json();
-    for (const auto& group : groups)
-        if (group["group"] == name) return group;
     return json();
 }
 

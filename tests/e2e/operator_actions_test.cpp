@@ -20,12 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-json group_named(const daemon_process& daemon, const std::string& name) {
-    for (const auto& group : daemon.get("/api/groups").json())
-        if (group["group"] == name) return group;
-    return json();
-}
-
 std::string consumer(const std::string& department, const std::string& extra_args = "") {
     return "[[processes]]\nname = \"" + department + "\"\nargs = [\"consume\", \"" + department + "-group\"" + extra_args +
            "]\n";

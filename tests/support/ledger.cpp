@@ -17,4 +17,11 @@ std::map<long, int> processed_in(const nlohmann::json& lines) {
     return times;
 }
 
+nlohmann::json group_named(const daemon_process& daemon, const std::string& name) {
+    const auto groups = daemon.get("/api/groups").json();
+    for (const auto& group : groups)
+        if (group["group"] == name) return group;
+    return nlohmann::json();
+}
+
 }  // namespace orderstream::testing
