@@ -10,7 +10,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       librdkafka-dev libboost-dev libboost-filesystem-dev libboost-system-dev \
-      nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libtomlplusplus-dev libsystemd-dev \
+      nlohmann-json3-dev libspdlog-dev catch2 libcli11-dev libtomlplusplus-dev libsystemd-dev zlib1g-dev \
       nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -32,7 +32,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       librdkafka++1 librdkafka1 libboost-filesystem1.74.0 libspdlog1.10 libfmt9 \
-      libtomlplusplus3 libsystemd0 ca-certificates curl \
+      libtomlplusplus3 libsystemd0 zlib1g ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/orderstream \
       --shell /usr/sbin/nologin orderstream

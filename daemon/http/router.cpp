@@ -11,6 +11,7 @@
 #include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
+#include "http/content_coding.hpp"
 #include "http/json_writer.hpp"
 #include "http/operator_json.hpp"
 #include "http/outputs_json.hpp"
@@ -327,7 +328,7 @@ response router::outputs(const request& req, const request_target& target) {
     return json_response(*full_outputs(plain), version);
 }
 
-const std::shared_ptr<const std::string>& router::full_outputs(bool plain) {
+const std::shared_ptr<const std::string>& router::full_outputs(bool plain, bool gzipped) {
     std::uint64_t clears = 0;
     for (const auto& terminal : store_.terminals()) clears += terminal.clears;
     auto& cache = full_outputs_[plain];
@@ -337,11 +338,14 @@ const std::shared_ptr<const std::string>& router::full_outputs(bool plain) {
         if (cache.body) body->reserve(cache.body->size());
         write_outputs(store_, plain, *body);
         cache.body = std::move(body);
+        cache.gzipped.reset();
         cache.valid = true;
         cache.seq = store_.last_seq();
         cache.clears = clears;
     }
-    return cache.body;
+    if (!gzipped) return cache.body;
+    if (!cache.gzipped) cache.gzipped = std::make_shared<const std::string>(gzip(*cache.body));
+    return cache.gzipped;
 }
 
 std::optional<shared_response> router::handle_shared(const request& req, std::string_view) {
@@ -352,12 +356,16 @@ std::optional<shared_response> router::handle_shared(const request& req, std::st
     shared_response reply{response{status::ok, version}, {}, nullptr};
     auto& head = reply.head;
     add_security_headers(head);
+    const auto accept_encoding = req[beast_http::field::accept_encoding];
+    const bool gzip_ok = accepts_gzip(std::string_view(accept_encoding.data(), accept_encoding.size()));
     if (target->path == "/api/outputs") {
         if (target->param("since") || check_access(req)) return std::nullopt;
         auto strip = target->param("strip_ansi");
-        const auto& body = full_outputs(strip && *strip != "0" && *strip != "false");
+        const auto& body = full_outputs(strip && *strip != "0" && *strip != "false", gzip_ok);
         head.set(beast_http::field::content_type, "application/json");
         head.set(beast_http::field::cache_control, "no-store");
+        head.set(beast_http::field::vary, "Accept-Encoding");
+        if (gzip_ok) head.set(beast_http::field::content_encoding, "gzip");
         reply.body = *body;
         reply.keep = body;
     } else {
@@ -367,15 +375,19 @@ std::optional<shared_response> router::handle_shared(const request& req, std::st
             return std::nullopt;
         auto file = files_.embedded(target->path);
         if (!file) return std::nullopt;
+        const bool gzipped = gzip_ok && !file->gzip_body.empty();
+        const auto etag = gzipped ? file->gzip_etag : file->etag;
         head.set(beast_http::field::cache_control, "no-cache");
-        head.set(beast_http::field::etag, boost::beast::string_view(file->etag.data(), file->etag.size()));
+        head.set(beast_http::field::etag, boost::beast::string_view(etag.data(), etag.size()));
+        if (!file->gzip_body.empty()) head.set(beast_http::field::vary, "Accept-Encoding");
         const auto asked = req[beast_http::field::if_none_match];
-        if (std::string_view(asked.data(), asked.size()) == file->etag) {
+        if (std::string_view(asked.data(), asked.size()) == etag) {
             head.result(status::not_modified);
         } else {
             head.set(beast_http::field::content_type,
                      boost::beast::string_view(file->content_type.data(), file->content_type.size()));
-            reply.body = file->body;
+            if (gzipped) head.set(beast_http::field::content_encoding, "gzip");
+            reply.body = gzipped ? file->gzip_body : file->body;
         }
     }
     // A 304 has no body, and its Content-Length would have to be the 200's: none is sent.

@@ -139,9 +139,10 @@ private:
         bool valid = false;
         std::uint64_t seq = 0, clears = 0;
         std::shared_ptr<const std::string> body;  // a new one when the rings change, never edited
+        std::shared_ptr<const std::string> gzipped;  // made from `body` when first asked for
     };
     outputs_cache full_outputs_[2];
-    const std::shared_ptr<const std::string>& full_outputs(bool plain);
+    const std::shared_ptr<const std::string>& full_outputs(bool plain, bool gzipped = false);
 };
 
 }  // namespace orderstream::http

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/content_coding.hpp"
 #include "http/web_assets.hpp"
 
 namespace orderstream::http {
@@ -51,13 +52,16 @@ static_files::static_files(std::string web_root) {
         web_root_ = fs::canonical(web_root).string();
         return;
     }
-    // A 64-bit FNV-1a of each file: enough to tell one build's file from another's.
+    // A 64-bit FNV-1a of each file: enough to tell one build's file from another's. The gzipped
+    // copy is made once here, and is another representation, so it has an ETag of its own.
     for (const auto& [path, body] : web_assets()) {
         std::uint64_t hash = 1469598103934665603ull;
         for (unsigned char c : body) hash = (hash ^ c) * 1099511628211ull;
         char text[24];
-        std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(hash));
-        etags_.emplace(path, text);
+        std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+        validators file{"\"" + std::string(text) + "\"", gzip(body), "\"" + std::string(text) + "-gzip\""};
+        if (file.gzip_body.size() >= body.size()) file.gzip_body.clear();
+        built_in_.emplace(path, std::move(file));
     }
 }
 
@@ -67,7 +71,13 @@ std::optional<embedded_file> static_files::embedded(std::string_view path) const
     const auto& assets = web_assets();
     auto found = assets.find(path);
     if (found == assets.end()) return std::nullopt;
-    return embedded_file{found->second, content_type_for(path), etags_.at(found->first)};
+    const auto& file = built_in_.at(found->first);
+    embedded_file result{found->second, content_type_for(path), file.etag, {}, {}};
+    if (!file.gzip_body.empty()) {
+        result.gzip_body = file.gzip_body;
+        result.gzip_etag = file.gzip_etag;
+    }
+    return result;
 }
 
 std::optional<static_file> static_files::find(std::string_view path) const {

@@ -19,6 +19,9 @@ struct embedded_file {
     std::string_view body;
     std::string_view content_type;
     std::string_view etag;  // "\"…\"", a hash of the bytes
+    // The same bytes gzipped, and their own ETag; empty where gzip would not make them smaller.
+    std::string_view gzip_body;
+    std::string_view gzip_etag;
 };
 
 class static_files {
@@ -32,7 +35,10 @@ public:
 
 private:
     std::string web_root_;  // canonical, or empty
-    std::map<std::string_view, std::string> etags_;  // by path, of the built-in files
+    struct validators {
+        std::string etag, gzip_body, gzip_etag;
+    };
+    std::map<std::string_view, validators> built_in_;  // by path, of the built-in files
 };
 
 std::string_view content_type_for(std::string_view path);

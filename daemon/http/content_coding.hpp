@@ -1,0 +1,18 @@
+// gzip for the responses served from a shared body: whether a client takes it (Accept-Encoding)
+// and the compressed copy itself, made once per body and shared like the body.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace orderstream::http {
+
+// True when an Accept-Encoding value accepts gzip: "gzip" (or "x-gzip", or "*" when gzip is not
+// named) with a q-value above 0. Malformed entries are ignored, never an error.
+bool accepts_gzip(std::string_view accept_encoding);
+
+// `body` as one gzip member (RFC 1952), at zlib's fastest level: the whole-ring /api/outputs
+// changes as often as a line arrives, so compressing must stay cheap.
+std::string gzip(std::string_view body);
+
+}  // namespace orderstream::http
