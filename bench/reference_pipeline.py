@@ -210,7 +210,7 @@ def consume_main(args):
 # run: the three consumers and the producer, measured.
 
 def percentile(values, q):
-    """Nearest rank, as bench/suite.py computes it."""
+    """Nearest rank, as bench/pipeline_runs.py computes it."""
     s = sorted(values)
     if not s:
         return None
