@@ -149,15 +149,17 @@ class Client:
     """One keep-alive HTTP connection to 127.0.0.1:PORT (Host 127.0.0.1:PORT, as the daemon wants)."""
 
     def __init__(self, port, timeout=10):
-        self.port, self.timeout, self.conn = port, timeout, None
+        self.port, self.timeout, self.conn, self.headers = port, timeout, None, None
 
-    def get(self, path):
+    def get(self, path, headers=None):
+        """(status, body); the response's headers stay in self.headers."""
         for attempt in (1, 2):
             try:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-                self.conn.request("GET", path)
+                self.conn.request("GET", path, headers=headers or {})
                 response = self.conn.getresponse()
+                self.headers = response.headers
                 return response.status, response.read()
             except (OSError, http.client.HTTPException):
                 self.close()

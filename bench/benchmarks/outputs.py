@@ -1,5 +1,6 @@
 """outputs: GET /api/outputs with four full rings under wrk, against nginx serving the same bytes
 (and the same gzipped bytes with gzip_static) and the Python reference."""
+import gzip
 import os
 import re
 import shutil
@@ -15,8 +16,12 @@ from report import goal, metric
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", 10))
 
 
-def wrk(h, url, label):
-    argv = ["wrk", "-t2", "-c64", f"-d{WRK_SECONDS}s", "--latency", "--timeout", "5s", url]
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+def wrk(h, url, label, headers=None):
+    argv = ["wrk", "-t2", "-c64", f"-d{WRK_SECONDS}s", "--latency", "--timeout", "5s"]
+    argv += sum((["-H", f"{k}: {v}"] for k, v in (headers or {}).items()), []) + [url]
     h.note(argv)
     out = subprocess.run(["timeout", str(WRK_SECONDS + 30)] + argv, capture_output=True, text=True).stdout
     with open(h.path("logs", f"wrk-{label}.txt"), "a") as f:
@@ -38,10 +43,10 @@ def run(h):
     runs = {}
     sizes = {}
 
-    def measure(label, url):
+    def measure(label, url, headers=None):
         runs[label] = []
         for rep in range(h.reps):
-            r = wrk(h, url, label)
+            r = wrk(h, url, label, headers)
             runs[label].append(r)
             print(f"  outputs {label} run {rep + 1}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms"
                   + (f", {r['errors']} errors" if r["errors"] else ""), flush=True)
@@ -56,12 +61,20 @@ def run(h):
         with open(saved, "wb") as f:
             f.write(body)
         sizes["orderstream"] = len(body)
+        # The same rings gzipped, saved beside it for nginx's gzip_static: the very same bytes.
+        status, packed = client.get("/api/outputs", GZIP)
+        if status != 200 or client.headers.get("Content-Encoding") != "gzip" or gzip.decompress(packed) != body:
+            raise BenchError("orderstream: /api/outputs with Accept-Encoding: gzip did not answer the rings gzipped")
+        with open(saved + ".gz", "wb") as f:
+            f.write(packed)
+        sizes["orderstream gzip"] = len(packed)
         _, incremental = client.get("/api/outputs?since=0")
         seq = int(re.search(rb'"seq":(\d+)', incremental).group(1))
         _, empty = client.get(f"/api/outputs?since={seq}")
         sizes["orderstream ?since=SEQ"] = len(empty)
         client.close()
         measure("orderstream", f"http://127.0.0.1:{port}/api/outputs")
+        measure("orderstream gzip", f"http://127.0.0.1:{port}/api/outputs", GZIP)
         measure("orderstream ?since=SEQ", f"http://127.0.0.1:{port}/api/outputs?since={seq}")
     finally:
         h.stop(proc)
@@ -69,8 +82,15 @@ def run(h):
     nginx_proc = start_nginx(h, os.path.dirname(os.path.dirname(saved)))
     try:
         proc, port = nginx_proc
-        sizes["nginx"] = len(Client(port).get("/api/outputs")[1])
+        client = Client(port)
+        sizes["nginx"] = len(client.get("/api/outputs")[1])
+        status, packed = client.get("/api/outputs", GZIP)
+        if status != 200 or client.headers.get("Content-Encoding") != "gzip":
+            raise BenchError("nginx: gzip_static did not serve the gzipped rings")
+        sizes["nginx gzip"] = len(packed)
+        client.close()
         measure("nginx", f"http://127.0.0.1:{port}/api/outputs")
+        measure("nginx gzip", f"http://127.0.0.1:{port}/api/outputs", GZIP)
     finally:
         h.stop(nginx_proc[0])
 
@@ -90,6 +110,10 @@ def run(h):
     rows = [
         metric("GET /api/outputs, requests/s", "higher", full, "rps"),
         metric("GET /api/outputs, p99 latency, ms", "lower", full, "p99_ms"),
+        metric("GET /api/outputs with Accept-Encoding: gzip, requests/s", "higher",
+               {"orderstream": runs["orderstream gzip"], "nginx": runs["nginx gzip"]}, "rps"),
+        metric("GET /api/outputs with Accept-Encoding: gzip, p99 latency, ms", "lower",
+               {"orderstream": runs["orderstream gzip"], "nginx": runs["nginx gzip"]}, "p99_ms"),
         metric("errors (non-2xx, socket)", "lower", runs, "errors"),
         metric("GET /api/outputs?since=SEQ (nothing new), requests/s", "higher",
                {"orderstream": runs["orderstream ?since=SEQ"]}, "rps"),
@@ -101,6 +125,10 @@ def run(h):
         goal("≥ 80 % of nginx's requests/s", med["orderstream"] >= 0.8 * med["nginx"],
              f"{med['orderstream']:.0f} vs {med['nginx']:.0f} req/s = "
              f"{100 * med['orderstream'] / med['nginx']:.0f} %"),
+        goal("gzipped: ≥ 80 % of nginx's requests/s with gzip_static on the same compressed bytes",
+             med["orderstream gzip"] >= 0.8 * med["nginx gzip"],
+             f"{med['orderstream gzip']:.0f} vs {med['nginx gzip']:.0f} req/s = "
+             f"{100 * med['orderstream gzip'] / med['nginx gzip']:.0f} %"),
         goal("≥ 50× the Python reference's requests/s", med["orderstream"] >= 50 * med["python-ref"],
              f"{med['orderstream']:.0f} vs {med['python-ref']:.1f} req/s = "
              f"{med['orderstream'] / med['python-ref']:.0f}×"),
@@ -116,6 +144,10 @@ def run(h):
         f"number, so the answer carries no lines ({sizes['orderstream ?since=SEQ']} bytes).",
         "nginx 'light' as a non-root user from a temporary prefix (`daemon off`, 2 workers, "
         "sendfile, access log off).",
+        f"gzip: the same wrk with `-H 'Accept-Encoding: gzip'`. orderstream compresses the rings once per "
+        f"change (zlib level 1; {sizes['orderstream gzip']:,} bytes) and shares that copy; nginx serves "
+        f"orderstream's compressed bytes, saved as `api/outputs.gz`, with `gzip_static on` "
+        f"({sizes['nginx gzip']:,} bytes). Both answers were checked to be gzip before measuring.",
     ]
     return {"title": "outputs", "rows": rows, "goals": goals, "notes": notes, "runs": runs,
             "sizes": sizes}
@@ -137,6 +169,8 @@ http {{
     access_log off;
     sendfile on;
     tcp_nopush on;
+    gzip_static on;
+    gzip_vary on;
     keepalive_requests 1000000;
     default_type application/json;
     client_body_temp_path {d}/tmp/body;
