@@ -137,7 +137,9 @@ def run(h):
         f"fixed schedule for {FANOUT_SECONDS:g} s ({FANOUT_TICKERS * FANOUT_RATE} lines/s in total), one "
         "write() per line, each line carrying its CLOCK_REALTIME print time in ns; they start only once "
         f"all {FANOUT_CLIENTS} clients are connected (`http.max_connections` raised to "
-        f"{FANOUT_CLIENTS * 10 // 9 + 64} in the bench's config: stream clients may take 90 % of it).",
+        f"{FANOUT_CLIENTS * 10 // 9 + 64} in the bench's config: stream clients may take 90 % of it). "
+        "`http.stream_coalesce_ms` is the daemon's default, 30 (each client gets one write per window; "
+        "with 10, before this round, the daemon took 40 % of a core at p99 56 ms).",
         f"Clients: bench/sse_clients.c, {FANOUT_CLIENTS} plain `GET /api/stream` connections on one "
         "epoll thread. For every `lines` event it marks each line's `seq` in a per-client bitmap "
         "(a second mark is a duplicate; a sequence number between the first and the last tick that "

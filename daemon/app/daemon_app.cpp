@@ -171,7 +171,7 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
             out.sample("orderstream_log_file_lines_dropped_total", static_cast<double>(files->dropped()));
         });
     }
-    http::stream_hub hub(io, store);
+    http::stream_hub hub(io, store, std::chrono::milliseconds(config.http.stream_coalesce_ms));
     store.on_change([&hub] { hub.changed(); });
     router.set_stream_hub(&hub);
 

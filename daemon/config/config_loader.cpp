@@ -226,6 +226,7 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         reader.read("header_timeout_seconds", config.http.header_timeout_seconds, 0.1, 3600);
         reader.read("read_timeout_seconds", config.http.read_timeout_seconds, 0.1, 3600);
         reader.read("max_connections", config.http.max_connections, 0, 100000);
+        reader.read("stream_coalesce_ms", config.http.stream_coalesce_ms, 1, 1000);
     }
     if (auto* capture = top.subtable("capture")) {
         table_reader reader(*capture, "capture");

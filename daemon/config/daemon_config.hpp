@@ -70,6 +70,9 @@ struct http_config {
     double header_timeout_seconds = 10.0;  // from accept (or the last response) to a whole header
     double read_timeout_seconds = 30.0;
     std::size_t max_connections = 0;  // 0: half the open-file limit, 16 to 10000
+    // Lines for /api/stream are gathered this long, then sent as one event per client: each
+    // client costs one write per window, so a longer one costs less CPU and adds delay.
+    int stream_coalesce_ms = 30;
 };
 
 struct capture_config {

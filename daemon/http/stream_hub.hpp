@@ -26,7 +26,7 @@ public:
     // Changes are gathered for `coalesce` before clients are woken, so a burst of lines goes
     // out as one event per client instead of one per line.
     stream_hub(boost::asio::io_context& io, capture::output_store& store,
-               std::chrono::milliseconds coalesce = std::chrono::milliseconds(10));
+               std::chrono::milliseconds coalesce = std::chrono::milliseconds(30));
 
     void attach(const std::shared_ptr<sse_session>& session);
     void detach(const sse_session* session);

@@ -41,6 +41,7 @@ TEST_CASE("the shipped config/orderstream.toml loads and matches the defaults") 
     finalize(defaults);
     CHECK(config.http.port == defaults.http.port);
     CHECK(config.http.max_header_bytes == defaults.http.max_header_bytes);
+    CHECK(config.http.stream_coalesce_ms == defaults.http.stream_coalesce_ms);
     CHECK(config.capture.max_line_bytes == defaults.capture.max_line_bytes);
     CHECK(config.capture.log_dir == "logs");  // output kept on disk, unlike the bare defaults
     CHECK(config.capture.log_max_bytes == defaults.capture.log_max_bytes);
@@ -54,6 +55,7 @@ TEST_CASE("settings and processes are read") {
 [http]
 listen = "0.0.0.0:9000"
 token = "a-long-enough-secret-token"
+stream_coalesce_ms = 100
 [capture]
 ring_lines = 50
 [kafka]
@@ -70,6 +72,7 @@ max_quick_failures = 2
     finalize(config);
     CHECK(config.http.host == "0.0.0.0");
     CHECK(config.http.port == 9000);
+    CHECK(config.http.stream_coalesce_ms == 100);
     CHECK(config.capture.ring_lines == 50);
     CHECK(config.kafka.properties ==
           std::vector<std::pair<std::string, std::string>>{{"security.protocol", "SASL_SSL"}});
@@ -87,6 +90,8 @@ TEST_CASE("every invalid value is an error that names its key") {
     CHECK_THAT(error_of("[http]\nlisen = \"x\""), Catch::Contains("http.lisen: unknown key"));
     CHECK_THAT(error_of("colour = 1"), Catch::Contains("colour: unknown key"));
     CHECK_THAT(error_of("[capture]\nring_lines = 0"), Catch::Contains("capture.ring_lines"));
+    CHECK_THAT(error_of("[http]\nstream_coalesce_ms = 0"), Catch::Contains("http.stream_coalesce_ms"));
+    CHECK_THAT(error_of("[http]\nstream_coalesce_ms = 1001"), Catch::Contains("http.stream_coalesce_ms"));
     CHECK_THAT(error_of("[capture]\nring_lines = \"many\""), Catch::Contains("capture.ring_lines: must be an integer"));
     CHECK_THAT(error_of("[supervisor]\nstop_grace_seconds = -1"), Catch::Contains("supervisor.stop_grace_seconds"));
     CHECK_THAT(error_of("[kafka.properties]\n\"acks\" = 1"), Catch::Contains("kafka.properties.acks"));
