@@ -189,6 +189,10 @@ int main(int argc, char** argv) {
     line_buffer_output();
     install_stop_handlers();
     if (*produce) {
+        // The producer writes its lines in batches and flushes them itself (at most every 50 ms,
+        // and when idle): a line-buffered stdout would split each batch back into a write() per
+        // line, about 10,000 of them per 100,000 orders.
+        std::setvbuf(stdout, nullptr, _IOFBF, 64 * 1024);
         if (first_order_id > 0) producer.first_order_id = first_order_id;
         return kafka::run_producer(producer, stop_requested, std::cout);
     }
