@@ -7,6 +7,8 @@
 #include "orders/order_generator.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 using namespace orderstream::orders;
 
@@ -40,11 +42,21 @@ TEST_CASE("format_timestamp is ISO-8601 UTC with milliseconds", "[order]") {
     const system_clock::time_point t{milliseconds(1795544969123LL)};
     CHECK(format_timestamp(t) == "2026-11-24T18:29:29.123Z");
     CHECK(format_timestamp(system_clock::time_point{}) == "1970-01-01T00:00:00.000Z");
+    CHECK(format_timestamp(system_clock::time_point{milliseconds(-1)}) == "1969-12-31T23:59:59.999Z");
+    CHECK(format_timestamp(system_clock::time_point{milliseconds(7258118399999LL)}) == "2199-12-31T23:59:59.999Z");
+    CHECK(format_timestamp(system_clock::time_point{milliseconds(-5364662400000LL)}) == "1800-01-01T00:00:00.000Z");
 }
 
 TEST_CASE("format_amount and join_items", "[order]") {
     CHECK(format_amount(42.98) == "42.98");
     CHECK(format_amount(45.0) == "45.00");
+    // The same text as printf's "%.2f", ties and the far ends included.
+    for (double v : {0.0, -0.0, 0.005, 0.015, 0.125, 2.675, 1.005, 999.995, -1.255, 1e15 + 0.3, 1e300,
+                     std::nextafter(0.5, 0.0), std::numeric_limits<double>::max(), HUGE_VAL, -HUGE_VAL}) {
+        char expected[400];
+        std::snprintf(expected, sizeof expected, "%.2f", v);
+        CHECK(format_amount(v) == expected);
+    }
     CHECK(join_items({"A", "B", "C"}) == "A, B, C");
     CHECK(join_items({}) == "");
 }
