@@ -109,6 +109,19 @@ class Harness:
             self.stop(proc)
 
 
+def interleaved(h, systems, measure, describe):
+    """measure(system, rep) for each of h.reps runs, the systems in turn within a run, so a noisy
+    moment of the machine hits every system alike. Prints describe(system, rep, result) after each;
+    returns {system: [result per run]}."""
+    runs = {s: [] for s in systems}
+    for rep in range(h.reps):
+        for system in systems:
+            r = measure(system, rep)
+            runs[system].append(r)
+            print(f"  {describe(system, rep, r)}", flush=True)
+    return runs
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

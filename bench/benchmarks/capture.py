@@ -8,8 +8,8 @@ import time
 import uuid
 
 from harness import (
-    Client, POLL_SECONDS, RUN_TIMEOUT, cpu_seconds, read_stats, start_orderstream, start_reference,
-    start_supervisord, wait_until)
+    Client, POLL_SECONDS, RUN_TIMEOUT, cpu_seconds, interleaved, read_stats, start_orderstream,
+    start_reference, start_supervisord, wait_until)
 from report import goal, metric, ratio_text
 
 
@@ -95,14 +95,10 @@ def capture_run(h, system, rep):
 
 def run(h):
     systems = ["orderstream", "bare-reader", "supervisord", "python-ref"]
-    runs = {s: [] for s in systems}
-    for rep in range(h.reps):
-        for system in systems:  # interleaved, so a noisy moment hits every system alike
-            r = capture_run(h, system, rep)
-            runs[system].append(r)
-            print(f"  capture {system} run {rep + 1}: {r['wall_s']:.2f} s, "
-                  f"{r['cpu_per_mline']:.3f} CPU s/M lines, longest write {r['max_write_ms']:.1f} ms"
-                  + (f", {r['captured']} lines captured" if r["captured"] is not None else ""), flush=True)
+    runs = interleaved(h, systems, lambda system, rep: capture_run(h, system, rep),
+                       lambda system, rep, r: f"capture {system} run {rep + 1}: {r['wall_s']:.2f} s, "
+                       f"{r['cpu_per_mline']:.3f} CPU s/M lines, longest write {r['max_write_ms']:.1f} ms"
+                       + (f", {r['captured']} lines captured" if r["captured"] is not None else ""))
     rows = [
         metric("wall time until the last line is in, s", "lower", runs, "wall_s"),
         metric("supervisor CPU s per million lines", "lower", runs, "cpu_per_mline"),

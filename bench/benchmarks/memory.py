@@ -4,8 +4,8 @@ import time
 import uuid
 
 from harness import (
-    Client, RUN_TIMEOUT, START_TIMEOUT, proc_status_kb, rings_full, start_orderstream, start_reference,
-    wait_until)
+    Client, RUN_TIMEOUT, START_TIMEOUT, interleaved, proc_status_kb, rings_full, start_orderstream,
+    start_reference, wait_until)
 from report import goal, metric
 
 
@@ -76,15 +76,11 @@ def memory_run(h, system, rep):
 
 def run(h):
     systems = ["orderstream", "python-ref"]
-    runs = {s: [] for s in systems}
-    for rep in range(h.reps):
-        for system in systems:
-            r = memory_run(h, system, rep)
-            runs[system].append(r)
-            print(f"  memory {system} run {rep + 1}: idle {r['idle_mb']:.1f} MB, full rings "
-                  f"{r['full_mb']:.1f} MB, after {MEMORY_LINES:,} lines {r['after_mb']:.1f} MB "
-                  f"(after {MEMORY_CHECKPOINT:,}: {r['checkpoint_mb']:.1f} MB; peak {r['peak_mb']:.1f} MB, "
-                  f"ingested in {r['ingest_s']:.1f} s)", flush=True)
+    runs = interleaved(h, systems, lambda system, rep: memory_run(h, system, rep),
+                       lambda system, rep, r: f"memory {system} run {rep + 1}: idle {r['idle_mb']:.1f} MB, "
+                       f"full rings {r['full_mb']:.1f} MB, after {MEMORY_LINES:,} lines {r['after_mb']:.1f} MB "
+                       f"(after {MEMORY_CHECKPOINT:,}: {r['checkpoint_mb']:.1f} MB; peak {r['peak_mb']:.1f} MB, "
+                       f"ingested in {r['ingest_s']:.1f} s)")
     m = f"{MEMORY_LINES / 1e6:g} M"
     rows = [
         metric("RSS idle (children started, no output), MB", "lower", runs, "idle_mb"),

@@ -1,6 +1,7 @@
 """producer: orders/s with acks=all and idempotence, orderstream against kcat and Kafka's
 ProducerPerformance on the same records, all into one topic."""
 import os
+import resource
 import re
 import statistics
 import subprocess
@@ -19,6 +20,12 @@ PRODUCER_ORDERS = int(os.environ.get("BENCH_PRODUCER_ORDERS", 100_000))
 PRODUCER_TOPIC = "bench.producer"
 
 
+def children_cpu_s():
+    """User + system CPU of every child process waited for so far (a JVM under a script included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def producer_orderstream(h, kafka, rep):
     out = h.path("producer", f"orderstream-{rep}.out")
     first_id = 10_000_000 * (rep + 1)
@@ -26,11 +33,11 @@ def producer_orderstream(h, kafka, rep):
             PRODUCER_TOPIC, "--first-order-id", first_id]
     h.note(argv)
     before = kafka.end_offsets(PRODUCER_TOPIC)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu_s()
     with open(out, "w") as f:
         res = subprocess.run([str(a) for a in argv], stdout=f, stderr=subprocess.STDOUT, timeout=600,
                              stdin=subprocess.DEVNULL)
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, children_cpu_s() - cpu
     with open(out, "rb") as f:
         text = f.read()
     delivered = text.count(b"\nDelivered order ")
@@ -39,7 +46,7 @@ def producer_orderstream(h, kafka, rep):
         raise BenchError(f"orderstream produce exited {res.returncode}: {text[-300:]!r}")
     written = kafka.end_offsets(PRODUCER_TOPIC) - before
     return {"orders_per_s": PRODUCER_ORDERS / wall, "wall_s": wall, "delivered": delivered,
-            "written": written, "first_id": first_id}
+            "written": written, "first_id": first_id, "cpu_ms_per_k": 1000 * cpu / (PRODUCER_ORDERS / 1000)}
 
 
 def producer_records_file(h, kafka, first_id):
@@ -67,24 +74,25 @@ def producer_kcat(h, kafka, records, avg_bytes):
             "-X", "enable.idempotence=true", "-l", records]
     h.note(argv)
     before = kafka.end_offsets(PRODUCER_TOPIC)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu_s()
     res = subprocess.run(argv, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, children_cpu_s() - cpu
     if res.returncode != 0:
         raise BenchError(f"kcat -P exited {res.returncode}: {res.stderr.strip()[-300:]}")
     written = kafka.end_offsets(PRODUCER_TOPIC) - before
     return {"orders_per_s": PRODUCER_ORDERS / wall, "wall_s": wall, "written": written,
-            "mb_per_s": PRODUCER_ORDERS * avg_bytes / wall / 1e6}
+            "mb_per_s": PRODUCER_ORDERS * avg_bytes / wall / 1e6,
+            "cpu_ms_per_k": 1000 * cpu / (PRODUCER_ORDERS / 1000)}
 
 
 def producer_perf(h, kafka, payloads):
     before = kafka.end_offsets(PRODUCER_TOPIC)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu_s()
     res = kafka.tool(h, ["org.apache.kafka.tools.ProducerPerformance", "--topic", PRODUCER_TOPIC,
                          "--num-records", PRODUCER_ORDERS, "--payload-file", payloads, "--throughput", -1,
                          "--producer-props", f"bootstrap.servers={kafka.bootstrap}", "acks=all",
                          "enable.idempotence=true"], "producer-performance.log", 600)
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, children_cpu_s() - cpu
     m = None
     for m in re.finditer(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\)", res.stdout):
         pass
@@ -92,7 +100,7 @@ def producer_perf(h, kafka, payloads):
         raise BenchError(f"ProducerPerformance printed no total: {(res.stdout + res.stderr).strip()[-400:]}")
     written = kafka.end_offsets(PRODUCER_TOPIC) - before
     return {"orders_per_s": float(m.group(2)), "mb_per_s": float(m.group(3)), "jvm_wall_s": wall,
-            "written": written}
+            "written": written, "cpu_ms_per_k": 1000 * cpu / (PRODUCER_ORDERS / 1000)}
 
 
 def run(h, kafka):
@@ -119,6 +127,8 @@ def run(h, kafka):
     rows = [
         metric(f"orders/s ({PRODUCER_ORDERS:,} orders, acks=all, idempotent)", "higher", runs, "orders_per_s"),
         metric("MB/s (record values)", "higher", runs, "mb_per_s"),
+        metric("the producer's own CPU per 1,000 orders (user + system, whole process), ms", "lower", runs,
+               "cpu_ms_per_k"),
         metric("records written (end offsets after − before)", "higher", runs, "written"),
     ]
     med = {s: statistics.median(r["orders_per_s"] for r in runs[s]) for s in systems}
@@ -151,6 +161,8 @@ def run(h, kafka):
         "All three are librdkafka or Kafka client defaults apart from acks=all and "
         "enable.idempotence=true (librdkafka: linger.ms 5, batch.size 1 MB; Java client: linger.ms 5, "
         "batch.size 16 KB).",
+        "CPU per 1,000 orders: the process's user + system time from getrusage(RUSAGE_CHILDREN) "
+        "around it, start-up included (for ProducerPerformance, the JVM's start-up and JIT too).",
         "Records written: the sum of the partitions' end offsets after the run minus before (kcat -Q).",
         f"Fewer orders than a long run would use ({PRODUCER_ORDERS:,}; BENCH_PRODUCER_ORDERS) to keep "
         "the whole suite under 20 minutes.",

@@ -6,7 +6,7 @@ import re
 import statistics
 import time
 
-from harness import Client, DAEMON, RUN_TIMEOUT, free_port, toml_string, wait_until
+from harness import Client, DAEMON, RUN_TIMEOUT, free_port, interleaved, toml_string, wait_until
 from report import goal, metric
 
 
@@ -65,14 +65,10 @@ def startup_run(h, system, rep):
 
 def run(h):
     systems = ["orderstream", "all-at-once"]
-    runs = {s: [] for s in systems}
-    for rep in range(h.reps):
-        for system in systems:
-            r = startup_run(h, system, rep)
-            runs[system].append(r)
-            print(f"  startup {system} run {rep + 1}: first order in all three terminals after "
-                  f"{r['first_order_s']:.2f} s; order 1001 processed {r['first_latency_ms']} ms after it was "
-                  "created (slowest group)", flush=True)
+    runs = interleaved(h, systems, lambda system, rep: startup_run(h, system, rep),
+                       lambda system, rep, r: f"startup {system} run {rep + 1}: first order in all three "
+                       f"terminals after {r['first_order_s']:.2f} s; order 1001 processed "
+                       f"{r['first_latency_ms']} ms after it was created (slowest group)")
     rows = [metric("from `orderstream run` to the first order in all three consumer terminals, s", "lower", runs,
                    "first_order_s"),
             metric("the first order's latency, created to processed (slowest group), ms", "lower", runs,
