@@ -33,8 +33,14 @@ void install_stop_handlers() {
 }
 
 // Children's stdout is a pipe to the supervisor: flush every line so the monitor sees it now.
-void line_buffer_output() {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+// Not for the producer, which writes its lines in batches and flushes them itself (at most every
+// 50 ms, and when idle): line buffering would split each batch back into a write() per line,
+// about 10,000 of them per 100,000 orders.
+void set_output_buffering(bool batched_stdout) {
+    if (batched_stdout)
+        std::setvbuf(stdout, nullptr, _IOFBF, 64 * 1024);
+    else
+        std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::setvbuf(stderr, nullptr, _IOLBF, 0);
 }
 
@@ -186,13 +192,9 @@ int main(int argc, char** argv) {
         }
     }
 
-    line_buffer_output();
+    set_output_buffering(static_cast<bool>(*produce));
     install_stop_handlers();
     if (*produce) {
-        // The producer writes its lines in batches and flushes them itself (at most every 50 ms,
-        // and when idle): a line-buffered stdout would split each batch back into a write() per
-        // line, about 10,000 of them per 100,000 orders.
-        std::setvbuf(stdout, nullptr, _IOFBF, 64 * 1024);
         if (first_order_id > 0) producer.first_order_id = first_order_id;
         return kafka::run_producer(producer, stop_requested, std::cout);
     }

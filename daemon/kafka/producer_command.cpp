@@ -172,6 +172,7 @@ int run_producer(const producer_options& options, const std::atomic<bool>& stop,
             if (err != RdKafka::ERR__QUEUE_FULL || stop.load()) break;
             // The local queue is full: serve delivery reports to make room, then try again.
             producer->poll(static_cast<int>(stop_check_interval.count()));
+            batch.flush_if_due();
         }
         if (err == RdKafka::ERR_NO_ERROR) {
             ++accepted;
