@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <new>
-#include <stdexcept>
 
 #include <zlib.h>
 
@@ -67,13 +65,12 @@ bool accepts_gzip(std::string_view accept_encoding) {
     return gzip_q >= 0 ? gzip_q > 0 : any_q > 0;
 }
 
-std::string gzip(std::string_view body) {
-    if (body.size() > std::numeric_limits<uInt>::max()) throw std::length_error("gzip: body too large");
+std::optional<std::string> gzip(std::string_view body, int level) {
+    if (body.size() > std::numeric_limits<uInt>::max() / 2) return std::nullopt;
     z_stream stream{};
     // 15 + 16: a gzip header and trailer around the deflate stream; memLevel 8 is zlib's default.
-    if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        throw std::bad_alloc();
-    std::string out(deflateBound(&stream, body.size()), '\0');
+    if (deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
+    std::string out(deflateBound(&stream, static_cast<uLong>(body.size())), '\0');
     stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
     stream.avail_in = static_cast<uInt>(body.size());
     stream.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -82,7 +79,7 @@ std::string gzip(std::string_view body) {
     const int status = deflate(&stream, Z_FINISH);
     out.resize(stream.total_out);
     deflateEnd(&stream);
-    if (status != Z_STREAM_END) throw std::runtime_error("gzip: deflate did not finish");
+    if (status != Z_STREAM_END) return std::nullopt;
     return out;
 }
 

@@ -2,6 +2,7 @@
 // and the compressed copy itself, made once per body and shared like the body.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,8 +12,13 @@ namespace orderstream::http {
 // named) with a q-value above 0. Malformed entries are ignored, never an error.
 bool accepts_gzip(std::string_view accept_encoding);
 
-// `body` as one gzip member (RFC 1952), at zlib's fastest level: the whole-ring /api/outputs
-// changes as often as a line arrives, so compressing must stay cheap.
-std::string gzip(std::string_view body);
+// zlib's fastest level: the whole-ring /api/outputs changes as often as a line arrives, so
+// compressing it must stay cheap. Files compressed once at start can take the best.
+constexpr int gzip_fastest = 1;
+constexpr int gzip_best = 9;
+
+// `body` as one gzip member (RFC 1952), or nullopt when zlib cannot (out of memory, a body over
+// 4 GiB): then the identity is sent.
+std::optional<std::string> gzip(std::string_view body, int level = gzip_fastest);
 
 }  // namespace orderstream::http

@@ -328,7 +328,7 @@ response router::outputs(const request& req, const request_target& target) {
     return json_response(*full_outputs(plain), version);
 }
 
-const std::shared_ptr<const std::string>& router::full_outputs(bool plain, bool gzipped) {
+const std::shared_ptr<const std::string>& router::full_outputs(bool plain) {
     std::uint64_t clears = 0;
     for (const auto& terminal : store_.terminals()) clears += terminal.clears;
     auto& cache = full_outputs_[plain];
@@ -339,12 +339,23 @@ const std::shared_ptr<const std::string>& router::full_outputs(bool plain, bool 
         write_outputs(store_, plain, *body);
         cache.body = std::move(body);
         cache.gzipped.reset();
+        cache.gzip_failed = false;
         cache.valid = true;
         cache.seq = store_.last_seq();
         cache.clears = clears;
     }
-    if (!gzipped) return cache.body;
-    if (!cache.gzipped) cache.gzipped = std::make_shared<const std::string>(gzip(*cache.body));
+    return cache.body;
+}
+
+std::shared_ptr<const std::string> router::full_outputs_gzipped(bool plain) {
+    const auto& body = full_outputs(plain);
+    auto& cache = full_outputs_[plain];
+    if (!cache.gzipped && !cache.gzip_failed) {
+        if (auto packed = gzip(*body))
+            cache.gzipped = std::make_shared<const std::string>(std::move(*packed));
+        else
+            cache.gzip_failed = true;
+    }
     return cache.gzipped;
 }
 
@@ -361,11 +372,13 @@ std::optional<shared_response> router::handle_shared(const request& req, std::st
     if (target->path == "/api/outputs") {
         if (target->param("since") || check_access(req)) return std::nullopt;
         auto strip = target->param("strip_ansi");
-        const auto& body = full_outputs(strip && *strip != "0" && *strip != "false", gzip_ok);
+        const bool plain = strip && *strip != "0" && *strip != "false";
+        auto body = gzip_ok ? full_outputs_gzipped(plain) : nullptr;
+        if (body) head.set(beast_http::field::content_encoding, "gzip");
+        else body = full_outputs(plain);
         head.set(beast_http::field::content_type, "application/json");
         head.set(beast_http::field::cache_control, "no-store");
         head.set(beast_http::field::vary, "Accept-Encoding");
-        if (gzip_ok) head.set(beast_http::field::content_encoding, "gzip");
         reply.body = *body;
         reply.keep = body;
     } else {

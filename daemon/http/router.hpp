@@ -140,9 +140,12 @@ private:
         std::uint64_t seq = 0, clears = 0;
         std::shared_ptr<const std::string> body;  // a new one when the rings change, never edited
         std::shared_ptr<const std::string> gzipped;  // made from `body` when first asked for
+        bool gzip_failed = false;                     // then the identity goes out until it changes
     };
     outputs_cache full_outputs_[2];
-    const std::shared_ptr<const std::string>& full_outputs(bool plain, bool gzipped = false);
+    const std::shared_ptr<const std::string>& full_outputs(bool plain);
+    // The same gzipped, or null when zlib could not compress it.
+    std::shared_ptr<const std::string> full_outputs_gzipped(bool plain);
 };
 
 }  // namespace orderstream::http

@@ -59,7 +59,8 @@ static_files::static_files(std::string web_root) {
         for (unsigned char c : body) hash = (hash ^ c) * 1099511628211ull;
         char text[24];
         std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-        validators file{"\"" + std::string(text) + "\"", gzip(body), "\"" + std::string(text) + "-gzip\""};
+        validators file{"\"" + std::string(text) + "\"", gzip(body, gzip_best).value_or(""),
+                        "\"" + std::string(text) + "-gzip\""};
         if (file.gzip_body.size() >= body.size()) file.gzip_body.clear();
         built_in_.emplace(path, std::move(file));
     }

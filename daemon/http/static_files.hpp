@@ -14,7 +14,8 @@ struct static_file {
     std::string_view content_type;
 };
 
-// A file built into the binary: its bytes are static, so they are served without a copy.
+// A file built into the binary, served without a copy: its bytes are static, and the gzipped
+// copy is made once and lives as long as static_files (the router, which outlives its sessions).
 struct embedded_file {
     std::string_view body;
     std::string_view content_type;
