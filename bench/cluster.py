@@ -30,6 +30,7 @@ class KafkaCluster:
         self.bootstrap = None
         self.up_seconds = None
         self.warmed_up = None  # what the warm-up did, for the notes of every Kafka benchmark
+        self.warm_up_commands = []
 
     def run(self, args, timeout, log=None):
         res = subprocess.run([CLUSTER] + args, env=self.env, capture_output=True, text=True,

@@ -66,22 +66,23 @@ def main():
     # The real cluster is brought up for the first benchmark that needs it and down after the last.
     last_kafka = max((i for i, n in enumerate(names) if is_kafka(n)), default=-1)
     kafka = None
+    no_cluster = None  # why the cluster could not be brought up, if it could not
     try:
         for i, name in enumerate(names):
-            if is_kafka(name) and kafka is None:
+            if is_kafka(name) and kafka is None and no_cluster is None:
                 kafka = KafkaCluster(args.work)
                 try:
                     kafka.up()
-                    h = Harness(args.work, args.printer, args.reps)
-                    try:
-                        kafka.warmed_up = warm_up(h, kafka)
-                    finally:
-                        h.stop_all()
                 except (BenchError, subprocess.TimeoutExpired) as e:
-                    print(f"  {name} could not be measured: {e}", flush=True)
-                    failed += [n for n in names[i:] if is_kafka(n)]
-                    names = [n for n in names[:i]] + [n for n in names[i:] if not is_kafka(n)]
-                    break
+                    no_cluster = str(e)
+                    kafka.down()
+                    kafka = None
+                else:
+                    warm(args, kafka)
+            if is_kafka(name) and no_cluster is not None:
+                print(f"  {name} could not be measured: {no_cluster}", flush=True)
+                failed.append(name)
+                continue
             run_one(args, info, name, failed, kafka if is_kafka(name) else None)
             if i == last_kafka:
                 kafka.down()
@@ -93,6 +94,21 @@ def main():
     print(f"wrote {os.path.relpath(os.path.join(OUT_DIR, 'RESULTS.md'), ROOT)}"
           + (f"; could not measure: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def warm(args, kafka):
+    """The brokers' warm-up, once: what it did (or why it failed) goes into every Kafka benchmark's
+    notes, and its commands into their exact commands."""
+    h = Harness(args.work, args.printer, args.reps)
+    try:
+        kafka.warmed_up = warm_up(h, kafka)
+    except (BenchError, subprocess.TimeoutExpired) as e:
+        print(f"  the brokers' warm-up failed: {e}", flush=True)
+        kafka.warmed_up = f"The brokers' warm-up failed ({e}): the Kafka benchmarks ran on brokers as cold as it left them."
+    finally:
+        h.stop_all()
+    kafka.warm_up_commands = ["# the brokers' warm-up, once before the first Kafka benchmark:"] + [
+        c for c in h.commands if not c.startswith("gcc ")]
 
 
 def run_one(args, info, name, failed, kafka):
@@ -117,6 +133,7 @@ def run_one(args, info, name, failed, kafka):
     result["configs"] = h.configs
     if kafka is not None:
         result["notes"].insert(0, kafka.warmed_up)
+        result["commands"] = kafka.warm_up_commands + ["# the benchmark:"] + result["commands"]
     with open("/proc/loadavg") as f:
         result["load_at_end"] = " ".join(f.read().split()[:3])
     result["chart"] = getattr(module, "chart", chart)(result, args.work)

@@ -254,7 +254,7 @@ def run(h, kafka):
     cpu = [r["producer_cpu_pct"] for r in runs if r["system"] == "orderstream" and r.get("producer_cpu_pct")]
     notes = [
         f"The local real cluster, as for `producer` (ports {KAFKA_PORTS}; 3 KRaft nodes on this same 2-CPU "
-        "machine), warmed up as the next note says."
+        "machine), warmed up as the first note says."
         + f" For each rate ({', '.join(map(str, KNEE_RATES))} orders/s; BENCH_KNEE_RATES), orderstream, "
         "the Python reference and EndToEndLatency run one after the other"
         + (f", {KNEE_REPS} times (BENCH_KNEE_REPS): figures are medians." if KNEE_REPS > 1
