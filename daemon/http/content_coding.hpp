@@ -18,7 +18,7 @@ constexpr int gzip_fastest = 1;
 constexpr int gzip_best = 9;
 
 // `body` as one gzip member (RFC 1952), or nullopt when zlib cannot (out of memory, a body over
-// 4 GiB): then the identity is sent.
+// 2 GiB): then the identity is sent.
 std::optional<std::string> gzip(std::string_view body, int level = gzip_fastest);
 
 }  // namespace orderstream::http

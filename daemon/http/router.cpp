@@ -367,13 +367,16 @@ std::optional<shared_response> router::handle_shared(const request& req, std::st
     shared_response reply{response{status::ok, version}, {}, nullptr};
     auto& head = reply.head;
     add_security_headers(head);
-    const auto accept_encoding = req[beast_http::field::accept_encoding];
-    const bool gzip_ok = accepts_gzip(std::string_view(accept_encoding.data(), accept_encoding.size()));
+    // Read only once the request is known to be answered here.
+    auto wants_gzip = [&req] {
+        const auto accept_encoding = req[beast_http::field::accept_encoding];
+        return accepts_gzip(std::string_view(accept_encoding.data(), accept_encoding.size()));
+    };
     if (target->path == "/api/outputs") {
         if (target->param("since") || check_access(req)) return std::nullopt;
         auto strip = target->param("strip_ansi");
         const bool plain = strip && *strip != "0" && *strip != "false";
-        auto body = gzip_ok ? full_outputs_gzipped(plain) : nullptr;
+        auto body = wants_gzip() ? full_outputs_gzipped(plain) : nullptr;
         if (body) head.set(beast_http::field::content_encoding, "gzip");
         else body = full_outputs(plain);
         head.set(beast_http::field::content_type, "application/json");
@@ -388,7 +391,7 @@ std::optional<shared_response> router::handle_shared(const request& req, std::st
             return std::nullopt;
         auto file = files_.embedded(target->path);
         if (!file) return std::nullopt;
-        const bool gzipped = gzip_ok && !file->gzip_body.empty();
+        const bool gzipped = !file->gzip_body.empty() && wants_gzip();
         const auto etag = gzipped ? file->gzip_etag : file->etag;
         head.set(beast_http::field::cache_control, "no-cache");
         head.set(beast_http::field::etag, boost::beast::string_view(etag.data(), etag.size()));

@@ -61,7 +61,10 @@ static_files::static_files(std::string web_root) {
         std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
         validators file{"\"" + std::string(text) + "\"", gzip(body, gzip_best).value_or(""),
                         "\"" + std::string(text) + "-gzip\""};
-        if (file.gzip_body.size() >= body.size()) file.gzip_body.clear();
+        if (file.gzip_body.size() >= body.size()) {  // not worth it: the identity only
+            file.gzip_body.clear();
+            file.gzip_etag.clear();
+        }
         built_in_.emplace(path, std::move(file));
     }
 }
@@ -73,12 +76,7 @@ std::optional<embedded_file> static_files::embedded(std::string_view path) const
     auto found = assets.find(path);
     if (found == assets.end()) return std::nullopt;
     const auto& file = built_in_.at(found->first);
-    embedded_file result{found->second, content_type_for(path), file.etag, {}, {}};
-    if (!file.gzip_body.empty()) {
-        result.gzip_body = file.gzip_body;
-        result.gzip_etag = file.gzip_etag;
-    }
-    return result;
+    return embedded_file{found->second, content_type_for(path), file.etag, file.gzip_body, file.gzip_etag};
 }
 
 std::optional<static_file> static_files::find(std::string_view path) const {
