@@ -39,7 +39,8 @@ int remaining_ms(clock::time_point deadline) {
 }  // namespace
 
 std::optional<std::string> ensure_topics(const client_options& options,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         bool allow_fewer_replicas) {
     const auto deadline = clock::now() + timeout;
     std::string error;
     auto conf = make_client_conf(options, client_kind::producer, {}, error);
@@ -71,6 +72,10 @@ std::optional<std::string> ensure_topics(const client_options& options,
 
     const int brokers = static_cast<int>(metadata->brokers()->size());
     const int replication = std::clamp(brokers, 1, 3);
+    if (replication < 3 && !allow_fewer_replicas) {
+        return "the cluster shows " + std::to_string(brokers) + " broker(s); waiting for 3 to create " +
+               std::to_string(missing.size()) + " topic(s) with 3 replicas";
+    }
     std::vector<std::unique_ptr<rd_kafka_NewTopic_t, new_topic_deleter>> owned;
     std::vector<rd_kafka_NewTopic_t*> topics;
     char c_errstr[512];

@@ -12,10 +12,13 @@ namespace orderstream::kafka {
 
 inline constexpr int managed_topic_partitions = 3;
 
-// Creates whichever of `orders` and `orders.dlq` is missing: 3 partitions, replication factor
-// min(3, brokers), min.insync.replicas=2 when the factor is 3. Topics that exist are left as
-// they are. Returns nullopt on success, else what went wrong. Bounded by `timeout`.
+// Creates whichever of `orders`, `orders.dlq` and `orders.acks` is missing: 3 partitions,
+// replication factor 3 and min.insync.replicas=2. A cluster that is still starting shows its
+// brokers one by one: with fewer than 3 up, it creates them with one replica per broker only when
+// `allow_fewer_replicas`, and otherwise reports that it waits. Topics that exist are left as they
+// are. Returns nullopt on success, else what went wrong. Bounded by `timeout`.
 std::optional<std::string> ensure_topics(const client_options& options,
-                                         std::chrono::milliseconds timeout);
+                                         std::chrono::milliseconds timeout,
+                                         bool allow_fewer_replicas = true);
 
 }  // namespace orderstream::kafka
