@@ -76,8 +76,9 @@ const char (&output_store::now_hms())[9] {
     if (now != cached_second_) {
         std::tm local{};
         localtime_r(&now, &local);
-        std::snprintf(cached_hms_, sizeof cached_hms_, "%02d:%02d:%02d", local.tm_hour % 100,
-                      local.tm_min % 100, local.tm_sec % 100);
+        // Unsigned, so that gcc knows each field takes two digits and the 9 bytes suffice.
+        std::snprintf(cached_hms_, sizeof cached_hms_, "%02u:%02u:%02u", static_cast<unsigned>(local.tm_hour) % 100u,
+                      static_cast<unsigned>(local.tm_min) % 100u, static_cast<unsigned>(local.tm_sec) % 100u);
         cached_second_ = now;
     }
     return cached_hms_;
