@@ -194,6 +194,7 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
     observing.topic = watched_topic(config.processes);
     observing.groups = consumer_groups(config.processes);
     observing.create_topics = embedded == nullptr;
+    observing.topic_replication = config.kafka.topic_replication;
     observing.describe_groups = embedded == nullptr;
     observing.replay_orders = pipeline.limits().max_traces;
     operator_scope scope;

@@ -240,6 +240,7 @@ daemon_config parse_config(std::string_view toml_text, std::string_view source_n
         table_reader reader(*kafka, "kafka");
         reader.read("bootstrap_servers", config.kafka.bootstrap_servers);
         reader.read("embedded_brokers", config.kafka.embedded_brokers, 1, 9);
+        reader.read("topic_replication", config.kafka.topic_replication, 1, 16);
         reader.read("password_file", config.kafka.password_file);
         if (auto* properties = reader.subtable("properties")) {
             for (auto&& [key, node] : *properties) {

@@ -88,6 +88,9 @@ struct capture_config {
 struct kafka_config {
     std::string bootstrap_servers;  // empty: start the embedded cluster
     int embedded_brokers = 3;
+    // Replicas of the topics the daemon creates on a cluster that lacks them; it waits until the
+    // cluster shows this many brokers (1 for a single-broker development cluster).
+    int topic_replication = 3;
     std::vector<std::pair<std::string, std::string>> properties;  // passed to every child
     // The SASL password's file (first line); finalize() adds it as sasl.password, so the
     // config itself holds no secret.

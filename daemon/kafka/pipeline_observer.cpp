@@ -30,9 +30,6 @@ using clock = std::chrono::steady_clock;
 constexpr auto metadata_interval = std::chrono::seconds(2);
 constexpr auto report_interval = std::chrono::milliseconds(200);
 constexpr auto describe_retry = std::chrono::seconds(30);
-// How long a cluster showing fewer than 3 brokers gets to show the rest before missing topics are
-// made with one replica per broker (a single-broker development cluster).
-constexpr auto topic_replication_grace = std::chrono::seconds(30);
 // Longest wait for the replay's first orders, and for the records behind a commit; past it the
 // observer goes on with what it has (e.g. a transactional writer left a gap in orders.acks).
 constexpr auto catch_up_limit = std::chrono::seconds(10);
@@ -387,15 +384,11 @@ void pipeline_observer::run() {
     };
     // Nothing from Kafka may take the daemon (and its children) down: the view stops instead.
     try {
-        // Topics made while a starting cluster shows only some of its brokers would keep fewer
-        // replicas for good, so fewer than 3 are taken only once the cluster has had time to start.
-        const auto first_try = clock::now();
         while (options_.create_topics && !stop_) {
-            const bool allow_fewer = clock::now() - first_try >= topic_replication_grace;
-            auto failure = ensure_topics(options_.kafka, std::chrono::seconds(5), allow_fewer);
-            if (!failure) break;
-            logger->warn("cannot make sure the topics exist yet ({}); retrying", *failure);
-            report_failure(*failure);
+            const auto check = ensure_topics(options_.kafka, std::chrono::seconds(5), options_.topic_replication);
+            if (check.outcome == topics_outcome::ready) break;
+            logger->warn("cannot make sure the topics exist yet ({}); retrying", check.detail);
+            report_failure(check.detail);
             for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         observer_session session(options_, stop_, report_);

@@ -28,6 +28,7 @@ struct observer_options {
     // First make sure the topics exist (retrying while the cluster is unreachable), so the
     // daemon never waits for Kafka before serving.
     bool create_topics = false;
+    int topic_replication = 3;  // replicas of the topics it creates (kafka.topic_replication)
     std::size_t replay_orders = 50000;  // orders read back at start, across partitions
     // Read members through DescribeGroups. Off for the embedded mock cluster: it does not
     // answer it, and the members it would name are heap addresses; members then come from

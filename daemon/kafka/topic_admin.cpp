@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <librdkafka/rdkafka.h>
@@ -36,20 +37,21 @@ int remaining_ms(clock::time_point deadline) {
     return static_cast<int>(std::max<long long>(left, 1));
 }
 
+topics_check failed(std::string why) { return {topics_outcome::failed, std::move(why)}; }
+
 }  // namespace
 
-std::optional<std::string> ensure_topics(const client_options& options,
-                                         std::chrono::milliseconds timeout,
-                                         bool allow_fewer_replicas) {
+topics_check ensure_topics(const client_options& options, std::chrono::milliseconds timeout,
+                           int replication) {
     const auto deadline = clock::now() + timeout;
     std::string error;
     auto conf = make_client_conf(options, client_kind::producer, {}, error);
     client_events events;  // declared before the client: outlives it
-    if (!conf || !set_callback(*conf, "event_cb", &events, error)) return error;
+    if (!conf || !set_callback(*conf, "event_cb", &events, error)) return failed(error);
     std::string errstr;
     // Any client type can issue admin requests; a producer needs no group.
     std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf.get(), errstr));
-    if (!client) return "cannot create a Kafka client: " + errstr;
+    if (!client) return failed("cannot create a Kafka client: " + errstr);
 
     RdKafka::Metadata* raw_metadata = nullptr;
     const RdKafka::ErrorCode meta_err =
@@ -58,7 +60,7 @@ std::optional<std::string> ensure_topics(const client_options& options,
     if (meta_err != RdKafka::ERR_NO_ERROR) {
         client->poll(0);  // serves the error events that say why
         const auto why = events.access_error();
-        return "cannot reach Kafka at " + options.bootstrap_servers + ": " + (why.empty() ? RdKafka::err2str(meta_err) : why);
+        return failed("cannot reach Kafka at " + options.bootstrap_servers + ": " + (why.empty() ? RdKafka::err2str(meta_err) : why));
     }
     std::set<std::string> existing;
     for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
@@ -68,13 +70,14 @@ std::optional<std::string> ensure_topics(const client_options& options,
     for (const char* topic : {orders_topic, dead_letter_topic, acks_topic}) {
         if (!existing.count(topic)) missing.emplace_back(topic);
     }
-    if (missing.empty()) return std::nullopt;
+    if (missing.empty()) return {topics_outcome::ready, {}};
 
     const int brokers = static_cast<int>(metadata->brokers()->size());
-    const int replication = std::clamp(brokers, 1, 3);
-    if (replication < 3 && !allow_fewer_replicas) {
-        return "the cluster shows " + std::to_string(brokers) + " broker(s); waiting for 3 to create " +
-               std::to_string(missing.size()) + " topic(s) with 3 replicas";
+    if (brokers < replication) {
+        return {topics_outcome::too_few_brokers,
+                "the cluster shows " + std::to_string(brokers) + " broker(s); waiting for " +
+                    std::to_string(replication) + " to create " + std::to_string(missing.size()) +
+                    " topic(s) with kafka.topic_replication = " + std::to_string(replication) + " replicas"};
     }
     std::vector<std::unique_ptr<rd_kafka_NewTopic_t, new_topic_deleter>> owned;
     std::vector<rd_kafka_NewTopic_t*> topics;
@@ -82,13 +85,13 @@ std::optional<std::string> ensure_topics(const client_options& options,
     for (const auto& name : missing) {
         owned.emplace_back(rd_kafka_NewTopic_new(name.c_str(), managed_topic_partitions,
                                                  replication, c_errstr, sizeof c_errstr));
-        if (!owned.back()) return "cannot describe topic " + name + ": " + c_errstr;
-        if (replication == 3) {
+        if (!owned.back()) return failed("cannot describe topic " + name + ": " + c_errstr);
+        if (replication >= 3) {
             // With 3 replicas, acks=all then survives one broker down without losing writes.
             const rd_kafka_resp_err_t err =
                 rd_kafka_NewTopic_set_config(owned.back().get(), "min.insync.replicas", "2");
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                return "cannot set min.insync.replicas on " + name + ": " + rd_kafka_err2str(err);
+                return failed("cannot set min.insync.replicas on " + name + ": " + rd_kafka_err2str(err));
             }
         }
         topics.push_back(owned.back().get());
@@ -97,25 +100,25 @@ std::optional<std::string> ensure_topics(const client_options& options,
     rd_kafka_t* rk = client->c_ptr();
     std::unique_ptr<rd_kafka_AdminOptions_t, admin_options_deleter> admin_options(
         rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-    if (!admin_options) return std::string("cannot allocate admin options");
+    if (!admin_options) return failed(std::string("cannot allocate admin options"));
     const int budget = remaining_ms(deadline);
     if (rd_kafka_AdminOptions_set_request_timeout(admin_options.get(), budget, c_errstr,
                                                   sizeof c_errstr) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         rd_kafka_AdminOptions_set_operation_timeout(
             admin_options.get(), budget, c_errstr, sizeof c_errstr) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return std::string("cannot set the admin timeout: ") + c_errstr;
+        return failed(std::string("cannot set the admin timeout: ") + c_errstr);
     }
     std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue(rd_kafka_queue_new(rk));
     rd_kafka_CreateTopics(rk, topics.data(), topics.size(), admin_options.get(), queue.get());
 
     std::unique_ptr<rd_kafka_event_t, event_deleter> event(
         rd_kafka_queue_poll(queue.get(), remaining_ms(deadline)));
-    if (!event) return "timed out creating topics after " + std::to_string(timeout.count()) + " ms";
+    if (!event) return failed("timed out creating topics after " + std::to_string(timeout.count()) + " ms");
     if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return std::string("cannot create topics: ") + rd_kafka_event_error_string(event.get());
+        return failed(std::string("cannot create topics: ") + rd_kafka_event_error_string(event.get()));
     }
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
-    if (!result) return std::string("unexpected reply to CreateTopics");
+    if (!result) return failed(std::string("unexpected reply to CreateTopics"));
     std::size_t count = 0;
     const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
     std::string failures;
@@ -130,8 +133,8 @@ std::optional<std::string> ensure_topics(const client_options& options,
                     rd_kafka_topic_result_name(results[i]) + ": " +
                     (why ? why : rd_kafka_err2str(err));
     }
-    if (!failures.empty()) return failures;
-    return std::nullopt;
+    if (!failures.empty()) return failed(failures);
+    return {topics_outcome::ready, {}};
 }
 
 }  // namespace orderstream::kafka

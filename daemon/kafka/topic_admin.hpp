@@ -12,13 +12,20 @@ namespace orderstream::kafka {
 
 inline constexpr int managed_topic_partitions = 3;
 
+// What ensure_topics found: `ready` (the topics exist or were made), `too_few_brokers` (missing
+// topics not made because the cluster shows fewer brokers than replicas wanted) or `failed`.
+enum class topics_outcome { ready, too_few_brokers, failed };
+
+struct topics_check {
+    topics_outcome outcome = topics_outcome::failed;
+    std::string detail;  // what is missing or went wrong; empty when ready
+};
+
 // Creates whichever of `orders`, `orders.dlq` and `orders.acks` is missing: 3 partitions,
-// replication factor 3 and min.insync.replicas=2. A cluster that is still starting shows its
-// brokers one by one: with fewer than 3 up, it creates them with one replica per broker only when
-// `allow_fewer_replicas`, and otherwise reports that it waits. Topics that exist are left as they
-// are. Returns nullopt on success, else what went wrong. Bounded by `timeout`.
-std::optional<std::string> ensure_topics(const client_options& options,
-                                         std::chrono::milliseconds timeout,
-                                         bool allow_fewer_replicas = true);
+// `replication` replicas, and min.insync.replicas=2 from 3 replicas on. While the cluster shows
+// fewer brokers than `replication` (one that is still starting shows them one by one) it makes
+// none and says so. Topics that exist are left as they are. Bounded by `timeout`.
+topics_check ensure_topics(const client_options& options, std::chrono::milliseconds timeout,
+                           int replication = 3);
 
 }  // namespace orderstream::kafka

@@ -42,6 +42,7 @@ TEST_CASE("the shipped config/orderstream.toml loads and matches the defaults") 
     CHECK(config.http.port == defaults.http.port);
     CHECK(config.http.max_header_bytes == defaults.http.max_header_bytes);
     CHECK(config.http.stream_coalesce_ms == defaults.http.stream_coalesce_ms);
+    CHECK(config.kafka.topic_replication == defaults.kafka.topic_replication);
     CHECK(config.capture.max_line_bytes == defaults.capture.max_line_bytes);
     CHECK(config.capture.log_dir == "logs");  // output kept on disk, unlike the bare defaults
     CHECK(config.capture.log_max_bytes == defaults.capture.log_max_bytes);
@@ -60,6 +61,7 @@ stream_coalesce_ms = 100
 ring_lines = 50
 [kafka]
 bootstrap_servers = "a:9092,b:9092"
+topic_replication = 1
 [kafka.properties]
 "security.protocol" = "SASL_SSL"
 [[processes]]
@@ -74,6 +76,7 @@ max_quick_failures = 2
     CHECK(config.http.port == 9000);
     CHECK(config.http.stream_coalesce_ms == 100);
     CHECK(config.capture.ring_lines == 50);
+    CHECK(config.kafka.topic_replication == 1);
     CHECK(config.kafka.properties ==
           std::vector<std::pair<std::string, std::string>>{{"security.protocol", "SASL_SSL"}});
     REQUIRE(config.processes.size() == 1);
@@ -95,6 +98,8 @@ TEST_CASE("every invalid value is an error that names its key") {
     CHECK_THAT(error_of("[capture]\nring_lines = \"many\""), Catch::Contains("capture.ring_lines: must be an integer"));
     CHECK_THAT(error_of("[supervisor]\nstop_grace_seconds = -1"), Catch::Contains("supervisor.stop_grace_seconds"));
     CHECK_THAT(error_of("[kafka.properties]\n\"acks\" = 1"), Catch::Contains("kafka.properties.acks"));
+    CHECK_THAT(error_of("[kafka]\ntopic_replication = 0"), Catch::Contains("kafka.topic_replication"));
+    CHECK_THAT(error_of("[kafka]\ntopic_replication = 17"), Catch::Contains("kafka.topic_replication"));
     CHECK_THAT(error_of("processes = []"), Catch::Contains("processes: is empty"));
     CHECK_THAT(error_of("[[processes]]\nargs = []"), Catch::Contains("processes[0].name"));
     CHECK_THAT(error_of("[[processes]]\nname = \"a\"\nterminal = \"t\"\n[[processes]]\nname = \"b\"\nterminal = \"t\""),
