@@ -51,7 +51,8 @@ for name, broker in brokers.items():
     check(len(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS", "").split(",")) == 3, f"{name}: the quorum is not three voters")
     node_ids.add(env.get("KAFKA_NODE_ID"))
     for port in broker.get("ports", []):
-        host, _, container = str(port).partition(":")
+        address, _, host = str(port).rpartition(":")[0].rpartition(":")
+        check(address == "127.0.0.1", f"{name}: Kafka without authentication is published beyond 127.0.0.1: {port}")
         host_ports.add(int(host))
         advertised = env.get("KAFKA_ADVERTISED_LISTENERS", "")
         check(f"localhost:{host}" in advertised, f"{name}: host port {host} is not advertised to host clients")
