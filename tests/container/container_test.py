@@ -21,6 +21,8 @@ import urllib.request
 from pathlib import Path
 
 SKIP = 77  # CTest's SKIP_RETURN_CODE for this test
+# Each test's whole budget for its steps; CTest's TIMEOUT leaves 2 minutes more, for the clean-up.
+BUDGET_SECONDS = {"images": 1680, "image": 240, "compose": 780}
 ORDER_LINE = re.compile(r"^\[(shipping|email|analytics)\] order (\d+)\b")
 DELIVERED_LINE = re.compile(r"^Delivered order (\d+) to orders ")
 GROUPS = {"shipping": "shipping-group", "email": "email-group", "analytics": "analytics-group"}
@@ -30,12 +32,25 @@ class Failure(Exception):
     pass
 
 
+deadline = None  # set by main() from BUDGET_SECONDS
+
+
+def bounded(timeout):
+    """`timeout`, cut to what is left of the test's budget."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Failure("the test ran out of its budget")
+    return min(timeout, left)
+
+
 def log(message):
     print(f"[container] {message}", flush=True)
 
 
-def run(*args, timeout=120, check=True, env=None):
-    result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+def run(*args, timeout=120, check=True, env=None, cleanup=False):
+    """Runs a command; only clean-up steps may outlast the test's budget."""
+    result = subprocess.run(args, capture_output=True, text=True, env=env,
+                            timeout=timeout if cleanup else bounded(timeout))
     if check and result.returncode != 0:
         raise Failure(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
     return result
@@ -49,9 +64,9 @@ def free_port():
 
 def wait_for(what, condition, timeout, interval=1.0):
     """Returns condition()'s first truthy value; raises Failure naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
+    until = time.monotonic() + bounded(timeout)
     last_error = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < until:
         try:
             value = condition()
             if value:
@@ -135,7 +150,8 @@ def check_health(container, env, timeout):
 def test_image(source):
     env = podman_env(source)
     image = "localhost/orderstream:latest"
-    name = f"orderstream-image-test-{os.getpid()}"
+    name = "orderstream-image-test"
+    run("podman", "rm", "--force", "--time", "5", name, check=False, env=env, cleanup=True)  # a killed run's
     port, token = free_port(), secrets.token_hex(16)
     # No compiler or build tool in the runtime image.
     found = run("podman", "run", "--rm", "--entrypoint", "sh", image, "-c",
@@ -162,15 +178,15 @@ def test_image(source):
         log(f"image: dashboard on 127.0.0.1:{port}, health check passed, runs as {sorted(users)}, "
             + ", ".join(f"{t} {len(ledger.processed(t))} orders" for t in GROUPS))
     finally:
-        run("podman", "rm", "--force", "--time", "5", name, check=False, env=env)
+        run("podman", "rm", "--force", "--time", "5", name, check=False, env=env, cleanup=True)
 
 
 def project_leftovers(project, env):
     label = f"label=io.podman.compose.project={project}"
     left = {
-        "containers": run("podman", "ps", "--all", "--quiet", "--filter", label, env=env).stdout.split(),
-        "volumes": run("podman", "volume", "ls", "--quiet", "--filter", label, env=env).stdout.split(),
-        "networks": run("podman", "network", "ls", "--quiet", "--filter", label, env=env).stdout.split(),
+        "containers": run("podman", "ps", "--all", "--quiet", "--filter", label, env=env, cleanup=True).stdout.split(),
+        "volumes": run("podman", "volume", "ls", "--quiet", "--filter", label, env=env, cleanup=True).stdout.split(),
+        "networks": run("podman", "network", "ls", "--quiet", "--filter", label, env=env, cleanup=True).stdout.split(),
     }
     return {kind: ids for kind, ids in left.items() if ids}
 
@@ -178,11 +194,11 @@ def project_leftovers(project, env):
 def remove_project(project, env):
     left = project_leftovers(project, env)
     for container in left.get("containers", []):
-        run("podman", "rm", "--force", "--volumes", container, check=False, env=env)
+        run("podman", "rm", "--force", "--volumes", container, check=False, env=env, cleanup=True)
     for volume in left.get("volumes", []):
-        run("podman", "volume", "rm", "--force", volume, check=False, env=env)
-    for network in left.get("networks", []):
-        run("podman", "network", "rm", "--force", network, check=False, env=env)
+        run("podman", "volume", "rm", "--force", volume, check=False, env=env, cleanup=True)
+    for network in set(left.get("networks", [])) | {f"{project}_default"}:
+        run("podman", "network", "rm", "--force", network, check=False, env=env, cleanup=True)
 
 
 def run_state(api, name):
@@ -215,7 +231,11 @@ def test_compose(source):
         ledger.wait_for_orders(10, 240)
         log(f"compose: orders in all three consumer terminals {time.monotonic() - started:.0f} s after `up`")
         for service in ("kafka1", "kafka2", "kafka3", "orderstream"):
-            check_health(f"{project}_{service}_1", env, 120)
+            check_health(f"{project}_{service}_1", env, 60)
+        for service, user in (("kafka1", "appuser"), ("orderstream", "orderstream")):
+            users = set(run("podman", "top", f"{project}_{service}_1", "user", env=env).stdout.split()[1:])
+            if users != {user}:
+                raise Failure(f"{service} runs as {sorted(users)}, not only {user}")
 
         cluster = api.json("/api/cluster")
         orders = next((t for t in cluster["topics"] if t["name"] == "orders"), None)
@@ -258,8 +278,8 @@ def test_compose(source):
                 f"duplicates {g['duplicates']} (ledger {again}); delivered {len(delivered)}")
 
         run(*compose, "down", "--volumes", "--timeout", "10", env=env, timeout=300)
-        # podman-compose 1.0.3 leaves the project's network behind.
-        run("podman", "network", "rm", f"{project}_default", check=False, env=env)
+        # podman-compose 1.0.3 leaves the project's network behind (`docker compose down` does not).
+        run("podman", "network", "rm", f"{project}_default", env=env)
         torn_down = True
         left = project_leftovers(project, env)
         if left:
@@ -268,14 +288,14 @@ def test_compose(source):
     finally:
         if not torn_down:
             for service in ("kafka-init", "orderstream"):
-                logs = run("podman", "logs", "--tail", "30", f"{project}_{service}_1", check=False, env=env)
+                logs = run("podman", "logs", "--tail", "30", f"{project}_{service}_1", check=False, env=env, cleanup=True)
                 log(f"last lines of {service}:\n{logs.stdout}{logs.stderr}")
         remove_project(project, env)
 
 
 def build_images(source):
     started = time.monotonic()
-    result = subprocess.run([str(source / "deploy/podman/images")], env=podman_env(source), timeout=1700)
+    result = subprocess.run([str(source / "deploy/podman/images")], env=podman_env(source), timeout=bounded(1680))
     if result.returncode != 0:
         raise Failure(f"deploy/podman/images exited {result.returncode}")
     log(f"images: both built in {time.monotonic() - started:.0f} s")
@@ -290,6 +310,8 @@ def main():
         log("skipped: rootful podman needs root (run the `container` label as root)")
         return SKIP
     source = Path(sys.argv[2]).resolve()
+    global deadline
+    deadline = time.monotonic() + BUDGET_SECONDS[sys.argv[1]]
     try:
         tests[sys.argv[1]](source)
     except (Failure, subprocess.TimeoutExpired) as e:
