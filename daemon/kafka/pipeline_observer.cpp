@@ -384,10 +384,14 @@ void pipeline_observer::run() {
     };
     // Nothing from Kafka may take the daemon (and its children) down: the view stops instead.
     try {
+        std::string last_detail;  // logged when it changes, not every 5 s
         while (options_.create_topics && !stop_) {
             const auto check = ensure_topics(options_.kafka, std::chrono::seconds(5), options_.topic_replication);
             if (check.outcome == topics_outcome::ready) break;
-            logger->warn("cannot make sure the topics exist yet ({}); retrying", check.detail);
+            if (check.detail != last_detail) {
+                logger->warn("cannot make sure the topics exist yet ({}); retrying every 5 s", check.detail);
+                last_detail = check.detail;
+            }
             report_failure(check.detail);
             for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }

@@ -77,7 +77,9 @@ topics_check ensure_topics(const client_options& options, std::chrono::milliseco
         return {topics_outcome::too_few_brokers,
                 "the cluster shows " + std::to_string(brokers) + " broker(s); waiting for " +
                     std::to_string(replication) + " to create " + std::to_string(missing.size()) +
-                    " topic(s) with kafka.topic_replication = " + std::to_string(replication) + " replicas"};
+                    " topic(s) with " + std::to_string(replication) +
+                    " replicas; on a cluster that has fewer brokers, set kafka.topic_replication to at most "
+                    "their number, or create the topics yourself"};
     }
     std::vector<std::unique_ptr<rd_kafka_NewTopic_t, new_topic_deleter>> owned;
     std::vector<rd_kafka_NewTopic_t*> topics;
@@ -87,7 +89,7 @@ topics_check ensure_topics(const client_options& options, std::chrono::milliseco
                                                  replication, c_errstr, sizeof c_errstr));
         if (!owned.back()) return failed("cannot describe topic " + name + ": " + c_errstr);
         if (replication >= 3) {
-            // With 3 replicas, acks=all then survives one broker down without losing writes.
+            // From 3 replicas on, acks=all then survives one broker down without losing writes.
             const rd_kafka_resp_err_t err =
                 rd_kafka_NewTopic_set_config(owned.back().get(), "min.insync.replicas", "2");
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
