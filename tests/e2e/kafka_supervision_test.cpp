@@ -11,6 +11,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "support/daemon_process.hpp"
 #include "support/ledger.hpp"
@@ -53,14 +54,15 @@ bool split_between(const json& copies, std::size_t count, const std::set<int>& p
     return seen == partitions && held == partitions.size();
 }
 
-// What each copy last said it holds, from its own lines in the terminal:
-// "shipping-2 | Consumer shipping-group@host#pid holds partitions 0, 2".
-std::map<std::string, std::set<int>> held_by_output(const json& lines) {
-    static const std::regex holds(R"(^(\S+) \| Consumer \S+ holds partitions ([0-9, ]+)$)");
+// What each copy last said it holds, from its own lines in the terminal's file (which, unlike the
+// ring of 1000 lines, still has a line from before the last 10 s of orders):
+// "HH:MM:SS shipping-2 | Consumer shipping-group@host#pid holds partitions 0, 2".
+std::map<std::string, std::set<int>> held_by_output(const std::string& file) {
+    static const std::regex holds(R"(^\d\d:\d\d:\d\d (\S+) \| Consumer \S+ holds partitions ([0-9, ]+)$)");
     std::map<std::string, std::set<int>> held;
-    for (const auto& entry : lines) {
+    std::istringstream lines(file);
+    for (std::string line; std::getline(lines, line);) {
         std::smatch match;
-        const std::string line = entry["line"];
         if (!std::regex_match(line, match, holds)) continue;
         auto& set = held[match[1]];
         set.clear();
@@ -136,11 +138,13 @@ TEST_CASE("a consumer scaled to three copies splits the partitions, and back to 
     // The copies' own word, in the one shipping terminal, matches the API.
     std::map<std::string, std::set<int>> said;
     const bool output_agrees = wait_until([&] {
-        said = held_by_output(daemon.get("/api/outputs").json()["shipping"]);
-        for (const auto& copy : copies_of(daemon, "shipping"))
+        said = held_by_output(daemon.get("/api/outputs/shipping/log").body);
+        copies = copies_of(daemon, "shipping");
+        for (const auto& copy : copies)
             if (said[copy["name"]] != copy["partitions"].get<std::set<int>>()) return false;
         return true;
     }, 10s);
+    INFO("the terminal says: " << json(said).dump() << "\nthe API says: " << copies.dump());
     CHECK(output_agrees);
     auto outputs = daemon.get("/api/outputs").json();
     CHECK(outputs.size() == 4);  // still one terminal per configured process
