@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -47,10 +48,26 @@ def log(message):
     print(f"[container] {message}", flush=True)
 
 
+def run_group(args, timeout, **popen):
+    """subprocess.run in a process group of its own: on a timeout the whole group is killed, so no
+    `podman build` or conmon a podman-compose started outlives the step."""
+    with subprocess.Popen(args, start_new_session=True, **popen) as child:
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            child.communicate()
+            raise
+    return subprocess.CompletedProcess(args, child.returncode, out, err)
+
+
 def run(*args, timeout=120, check=True, env=None, cleanup=False):
     """Runs a command; only clean-up steps (at most 30 s each) may outlast the test's budget."""
-    result = subprocess.run(args, capture_output=True, text=True, env=env,
-                            timeout=min(timeout, 30) if cleanup else bounded(timeout))
+    result = run_group(args, min(timeout, 30) if cleanup else bounded(timeout),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if check and result.returncode != 0:
         raise Failure(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
     return result
@@ -64,7 +81,8 @@ def free_port():
 
 def wait_for(what, condition, timeout, interval=1.0):
     """Returns condition()'s first truthy value; raises Failure naming `what` after `timeout` s."""
-    until = time.monotonic() + bounded(timeout)
+    started = time.monotonic()
+    until = started + bounded(timeout)
     last_error = None
     while time.monotonic() < until:
         try:
@@ -74,7 +92,7 @@ def wait_for(what, condition, timeout, interval=1.0):
         except (OSError, urllib.error.URLError, ValueError, Failure) as e:
             last_error = e
         time.sleep(interval)
-    raise Failure(f"timed out after {timeout} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise Failure(f"timed out after {time.monotonic() - started:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
 
 
 class Api:
@@ -86,7 +104,7 @@ class Api:
         request = urllib.request.Request(self.base + path)
         if auth:
             request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=bounded(10)) as response:
             return response.status, response.headers, response.read()
 
     def json(self, path):
@@ -95,7 +113,7 @@ class Api:
     def post(self, path):
         request = urllib.request.Request(self.base + path, data=b"", method="POST")
         request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=bounded(30)) as response:
             return json.loads(response.read())
 
 
@@ -238,9 +256,12 @@ def test_compose(source):
                 raise Failure(f"{service} runs as {sorted(users)}, not only {user}")
 
         cluster = api.json("/api/cluster")
-        orders = next((t for t in cluster["topics"] if t["name"] == "orders"), None)
-        if orders is None or any(len(p["replicas"]) != 3 for p in orders["partitions"]):
-            raise Failure(f"`orders` is not 3 partitions with 3 replicas each: {orders}")
+        topics = {t["name"]: t for t in cluster["topics"]}
+        for name in ("orders", "orders.dlq", "orders.acks"):
+            topic = topics.get(name)
+            if topic is None or not topic["partitions"] or any(len(p["replicas"]) != 3 for p in topic["partitions"]):
+                raise Failure(f"`{name}` does not have 3 replicas on every partition: {topic}")
+        orders = topics["orders"]
         if sorted(b["id"] for b in cluster["brokers"] if b["up"]) != [1, 2, 3]:
             raise Failure(f"not all three brokers are up: {cluster['brokers']}")
 
@@ -299,7 +320,7 @@ def test_compose(source):
 
 def build_images(source):
     started = time.monotonic()
-    result = subprocess.run([str(source / "deploy/podman/images")], env=podman_env(source), timeout=bounded(1680))
+    result = run_group([str(source / "deploy/podman/images")], bounded(1680), env=podman_env(source))
     if result.returncode != 0:
         raise Failure(f"deploy/podman/images exited {result.returncode}")
     log(f"images: both built in {time.monotonic() - started:.0f} s")
