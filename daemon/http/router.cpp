@@ -397,7 +397,7 @@ std::optional<shared_response> router::handle_shared(const request& req, std::st
         head.set(beast_http::field::etag, boost::beast::string_view(etag.data(), etag.size()));
         if (!file->gzip_body.empty()) head.set(beast_http::field::vary, "Accept-Encoding");
         const auto asked = req[beast_http::field::if_none_match];
-        if (std::string_view(asked.data(), asked.size()) == etag) {
+        if (none_match_hits(std::string_view(asked.data(), asked.size()), etag)) {
             head.result(status::not_modified);
         } else {
             head.set(beast_http::field::content_type,

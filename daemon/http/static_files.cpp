@@ -103,4 +103,28 @@ std::optional<static_file> static_files::find(std::string_view path) const {
     return static_file{body.str(), content_type_for(path)};
 }
 
+bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
+    constexpr std::string_view space = " \t";
+    const auto opaque = [](std::string_view tag) { return tag.substr(0, 2) == "W/" ? tag.substr(2) : tag; };
+    const auto trimmed = [&](std::string_view text) {
+        const auto first = text.find_first_not_of(space);
+        if (first == std::string_view::npos) return std::string_view();
+        return text.substr(first, text.find_last_not_of(space) - first + 1);
+    };
+    if (trimmed(if_none_match) == "*") return true;
+    const auto wanted = opaque(etag);
+    for (std::size_t at = 0; at < if_none_match.size();) {
+        // An entity tag is [W/]"chars": the quotes decide where it ends, not the commas.
+        at = if_none_match.find_first_not_of(" \t,", at);
+        if (at == std::string_view::npos) break;
+        const auto open = if_none_match.compare(at, 2, "W/") == 0 ? at + 2 : at;
+        if (open >= if_none_match.size() || if_none_match[open] != '"') return false;
+        const auto close = if_none_match.find('"', open + 1);
+        if (close == std::string_view::npos) return false;
+        if (if_none_match.substr(open, close - open + 1) == wanted) return true;
+        at = close + 1;
+    }
+    return false;
+}
+
 }  // namespace orderstream::http

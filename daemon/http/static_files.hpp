@@ -44,4 +44,9 @@ private:
 
 std::string_view content_type_for(std::string_view path);
 
+// If-None-Match by RFC 9110 (13.1.2): "*", or a list of entity tags of which one equals `etag`
+// by the weak comparison (W/"x" matches "x"). A malformed list matches nothing, so the whole
+// file is sent.
+bool none_match_hits(std::string_view if_none_match, std::string_view etag);
+
 }  // namespace orderstream::http

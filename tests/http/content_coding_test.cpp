@@ -7,6 +7,7 @@
 
 #include "http/content_coding.hpp"
 #include "http/router.hpp"
+#include "http/static_files.hpp"
 
 using namespace orderstream;
 namespace beast_http = boost::beast::http;
@@ -142,6 +143,30 @@ TEST_CASE("a page file gzipped has an ETag of its own, and 304 answers each repr
     // A cached plain copy does not validate the gzipped one, nor the other way round.
     CHECK(f.get("/app.js", "gzip", plain_etag).head.result() == beast_http::status::ok);
     CHECK(f.get("/app.js", "", packed_etag).head.result() == beast_http::status::ok);
+}
+
+TEST_CASE("If-None-Match takes a list of entity tags, weak ones and * as RFC 9110 says") {
+    CHECK(http::none_match_hits(R"("a")", R"("a")"));
+    CHECK(http::none_match_hits(R"("x", "a")", R"("a")"));
+    CHECK(http::none_match_hits(R"("x","a")", R"("a")"));
+    CHECK(http::none_match_hits(R"(W/"a")", R"("a")"));  // If-None-Match compares weakly
+    CHECK(http::none_match_hits(" * ", R"("a")"));
+    CHECK(http::none_match_hits(R"("a,b", "c")", R"("c")"));  // a comma inside quotes ends nothing
+    CHECK_FALSE(http::none_match_hits(R"("a,b")", R"("a")"));
+    CHECK_FALSE(http::none_match_hits(R"("a-gzip")", R"("a")"));
+    CHECK_FALSE(http::none_match_hits("", R"("a")"));
+    CHECK_FALSE(http::none_match_hits("a", R"("a")"));             // unquoted: malformed
+    CHECK_FALSE(http::none_match_hits(R"("x", a, "a")", R"("a")"));  // malformed from there on
+    CHECK_FALSE(http::none_match_hits(R"("a)", R"("a")"));           // never closed
+
+    // Through the router: a browser holding both copies sends both tags.
+    fixture f;
+    const auto plain_etag = header(f.get("/app.js"), beast_http::field::etag);
+    const auto packed_etag = header(f.get("/app.js", "gzip"), beast_http::field::etag);
+    const auto both = plain_etag + ", W/" + packed_etag;
+    CHECK(f.get("/app.js", "gzip", both).head.result() == beast_http::status::not_modified);
+    CHECK(f.get("/app.js", "", both).head.result() == beast_http::status::not_modified);
+    CHECK(f.get("/app.js", "", "\"other\", *").head.result() == beast_http::status::ok);  // not "*" alone
 }
 
 TEST_CASE("the incremental /api/outputs?since= is never gzipped: it is small and different each time") {
