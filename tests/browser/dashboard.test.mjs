@@ -15,6 +15,12 @@ import { start_proxy } from './support/tcp_proxy.mjs';
 const TERMINALS = ['producer', 'shipping', 'email', 'analytics'];
 const DEPARTMENT_LINE = { producer: 'Order #', shipping: '[shipping] order', email: '[email] order', analytics: '[analytics] order' };
 const NEWEST = '/api/outputs?since=9007199254740991';
+const OK_GREEN = 'rgb(63, 185, 80)';  // style.css --ok
+const BAD_RED = 'rgb(248, 81, 73)';  // style.css --bad
+
+async function notice_colour(page) {
+  return page.locator('#notice').evaluate((element) => getComputedStyle(element).color);
+}
 
 let browser;
 before(async () => {
@@ -453,6 +459,7 @@ test('resetting a group from its card asks first, says how many orders replay, a
     await confirm.click();
     await page.locator('#notice', { hasText: `analytics-group reset to earliest: ${orders} orders to process again` })
       .waitFor({ timeout: 30000 });
+    assert.equal(await notice_colour(page), OK_GREEN, 'a reset that is done is told in green, not as an error');
     await card.locator('[data-stat="replayed"] dd', { hasText: String(orders) }).first().waitFor({ timeout: 30000 });
     await card.locator('[data-stat="processed"] dd', { hasText: String(2 * orders) }).first().waitFor({ timeout: 30000 });
     const analytics = await group_of(daemon, 'analytics-group');
@@ -497,6 +504,7 @@ test('redriving dead letters from the panel asks first, then every group process
     assert.match(await dialog.locator('.plan').textContent(), /3 dead letters \(1 original record\) will be produced again/);
     await dialog.getByRole('button', { name: 'Redrive' }).click();
     await page.locator('#notice', { hasText: 'Redrive: 3 redriven, 0 failed, 0 skipped' }).waitFor({ timeout: 30000 });
+    assert.equal(await notice_colour(page), OK_GREEN, 'a redrive that is done is told in green, not as an error');
     await eventually(async () => (await page.locator('#dlq-table tbody tr .redriven').count()) === 3,
                      { timeout_ms: 15000, what: 'each of the three rows marked redriven' });
     const order = await eventually(async () => {
@@ -688,6 +696,8 @@ test('a 401 asks for the access token, which then goes with every request and th
     await page.locator('#token-form').waitFor({ state: 'visible', timeout: 10000 });
     await page.locator('#connection', { hasText: 'token needed' }).waitFor();
     assert.equal(await page.locator('.lines .line').count(), 0);
+    await page.locator('#notice', { hasText: 'This daemon needs an access token.' }).waitFor();
+    assert.equal(await notice_colour(page), BAD_RED, 'what stops the page is told in red');
 
     const sent = [];
     page.on('request', (request) => {

@@ -30,9 +30,11 @@ let instance = null;      // the daemon run whose lines the panes show (`instanc
 
 // ---- Notices, connection ----------------------------------------------------------------------
 
-function notify(text) {
+// kind: 'bad' for what failed (the default), 'ok' for an action done, 'info' for news and progress.
+function notify(text, kind = 'bad') {
   $('notice').textContent = text;
   $('notice').title = text;
+  $('notice').dataset.kind = kind;
 }
 
 const CONNECTION = {
@@ -108,7 +110,7 @@ async function before_reconnect(last_id) {
   if (answer.instance !== instance) {
     panes.forEach((pane) => pane.reset());
     have_lines = false;
-    notify('The daemon restarted; showing its new output.');
+    notify('The daemon restarted; showing its new output.', 'info');
     return '';
   }
   return last_id;

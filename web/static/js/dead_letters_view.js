@@ -102,7 +102,7 @@ export class dead_letters_view {
     try {
       const answer = await request('POST', '/api/dead-letters/redrive', { body, timeout_ms: 60000 });
       const failed = (answer.items || []).find((item) => item.outcome === 'failed');
-      this.notify_(`Redrive: ${answer.summary}${failed ? ` (${failed.message})` : ''}`);
+      this.notify_(`Redrive: ${answer.summary}${failed ? ` (${failed.message})` : ''}`, failed ? 'bad' : 'ok');
     } catch (err) {
       this.notify_(`Redrive not done: ${err.message}`);
     }

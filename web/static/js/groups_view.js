@@ -139,12 +139,12 @@ export class groups_view {
     ticket = asking.ticket;
     replan();
     if (!(await asking.answer) || !body) return;
-    this.notify_(`Resetting ${group}…`);
+    this.notify_(`Resetting ${group}…`, 'info');
     try {
       // Stopping the consumers takes up to the stop grace period.
       const answer = await request('POST', `/api/groups/${encodeURIComponent(group)}/reset`, { body, timeout_ms: 120000 });
       this.notify_(`${group} reset to ${answer.to}: ${format_number(answer.replayed)} orders to process again, ` +
-                   `${format_number(answer.skipped)} skipped`);
+                   `${format_number(answer.skipped)} skipped`, 'ok');
       this.refresh().catch(() => {});
     } catch (err) {
       this.notify_(`Reset of ${group} not done: ${err.message}`);
