@@ -104,6 +104,7 @@ std::string cluster_json(const pipeline_state& state) {
     return dump({{"reachable", cluster.reachable},
                  {"checked", state.cluster_seen()},
                  {"error", cluster.error.empty() ? json(nullptr) : json(cluster.error)},
+                 {"waiting", cluster.waiting.empty() ? json(nullptr) : json(cluster.waiting)},
                  {"embedded", state.embedded()},
                  {"brokers", brokers},
                  {"topics", topic_list}});
@@ -303,6 +304,7 @@ std::string live_json(const pipeline_state& state) {
                  {"revenue_per_second", last ? last->revenue : 0.0},
                  {"orders", state.orders_seen()},
                  {"cluster_reachable", state.cluster_reachable()},
+                 {"cluster_waiting", !state.cluster().waiting.empty()},
                  {"groups", groups}});
 }
 

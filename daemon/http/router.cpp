@@ -634,6 +634,8 @@ response router::readiness() const {
                           : pipeline_->cluster().error.empty()
                               ? "the Kafka cluster is unreachable"
                               : "the Kafka cluster is unreachable: " + pipeline_->cluster().error);
+    else if (pipeline_ && !pipeline_->cluster().waiting.empty())
+        reasons.push_back("the Kafka cluster answers but the pipeline waits: " + pipeline_->cluster().waiting);
     if (reasons.empty()) return json_response(R"({"status":"ready"})", 11);
     auto res = make_response(status::service_unavailable,
                              nlohmann::json{{"status", "not ready"}, {"reasons", reasons}}.dump(

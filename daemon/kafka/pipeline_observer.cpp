@@ -379,7 +379,7 @@ void pipeline_observer::run() {
     auto logger = log::get("kafka");
     auto report_failure = [&](const std::string& why) {
         pipeline::observation failed;
-        failed.cluster = pipeline::cluster_snapshot{false, why, {}, {}};
+        failed.cluster = pipeline::cluster_snapshot{false, why, {}, {}, {}};
         report_(std::move(failed));
     };
     // Nothing from Kafka may take the daemon (and its children) down: the view stops instead.
@@ -392,7 +392,14 @@ void pipeline_observer::run() {
                 logger->warn("cannot make sure the topics exist yet ({}); retrying every 5 s", check.detail);
                 last_detail = check.detail;
             }
-            report_failure(check.detail);
+            if (check.outcome == topics_outcome::too_few_brokers) {
+                // The cluster answers: it is waited for, not unreachable.
+                pipeline::observation waiting;
+                waiting.cluster = pipeline::cluster_snapshot{true, {}, check.detail, check.brokers, {}};
+                report_(std::move(waiting));
+            } else {
+                report_failure(check.detail);
+            }
             for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         observer_session session(options_, stop_, report_);

@@ -37,7 +37,7 @@ int remaining_ms(clock::time_point deadline) {
     return static_cast<int>(std::max<long long>(left, 1));
 }
 
-topics_check failed(std::string why) { return {topics_outcome::failed, std::move(why)}; }
+topics_check failed(std::string why) { return {topics_outcome::failed, std::move(why), {}}; }
 
 }  // namespace
 
@@ -70,16 +70,20 @@ topics_check ensure_topics(const client_options& options, std::chrono::milliseco
     for (const char* topic : {orders_topic, dead_letter_topic, acks_topic}) {
         if (!existing.count(topic)) missing.emplace_back(topic);
     }
-    if (missing.empty()) return {topics_outcome::ready, {}};
+    if (missing.empty()) return {topics_outcome::ready, {}, {}};
 
     const int brokers = static_cast<int>(metadata->brokers()->size());
     if (brokers < replication) {
-        return {topics_outcome::too_few_brokers,
-                "the cluster shows " + std::to_string(brokers) + " broker(s); waiting for " +
-                    std::to_string(replication) + " to create " + std::to_string(missing.size()) +
-                    " topic(s) with " + std::to_string(replication) +
-                    " replicas; on a cluster that has fewer brokers, set kafka.topic_replication to at most "
-                    "their number, or create the topics yourself"};
+        topics_check waiting{topics_outcome::too_few_brokers,
+                             "the cluster shows " + std::to_string(brokers) + " broker(s); waiting for " +
+                                 std::to_string(replication) + " to create " + std::to_string(missing.size()) +
+                                 " topic(s) with " + std::to_string(replication) +
+                                 " replicas; on a cluster that has fewer brokers, set kafka.topic_replication to at "
+                                 "most their number, or create the topics yourself",
+                             {}};
+        for (const auto* broker : *metadata->brokers())
+            waiting.brokers.emplace_back(broker->id(), broker->host() + ":" + std::to_string(broker->port()));
+        return waiting;
     }
     std::vector<std::unique_ptr<rd_kafka_NewTopic_t, new_topic_deleter>> owned;
     std::vector<rd_kafka_NewTopic_t*> topics;
@@ -136,7 +140,7 @@ topics_check ensure_topics(const client_options& options, std::chrono::milliseco
                     (why ? why : rd_kafka_err2str(err));
     }
     if (!failures.empty()) return failed(failures);
-    return {topics_outcome::ready, {}};
+    return {topics_outcome::ready, {}, {}};
 }
 
 }  // namespace orderstream::kafka

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kafka/client_options.hpp"
 
@@ -18,6 +21,7 @@ enum class topics_outcome { ready, too_few_brokers, failed };
 struct topics_check {
     topics_outcome outcome = topics_outcome::failed;
     std::string detail;  // what is missing or went wrong; empty when ready
+    std::vector<std::pair<std::int32_t, std::string>> brokers;  // id, host:port; when too_few_brokers
 };
 
 // Creates whichever of `orders`, `orders.dlq` and `orders.acks` is missing: 3 partitions,

@@ -71,7 +71,8 @@ struct partition_info {
 
 struct cluster_snapshot {
     bool reachable = false;
-    std::string error;  // when unreachable
+    std::string error;    // when unreachable
+    std::string waiting;  // when it answers but the pipeline cannot start yet: why (too few brokers)
     std::vector<std::pair<std::int32_t, std::string>> brokers;  // id, host:port
     std::vector<partition_info> partitions;
 };

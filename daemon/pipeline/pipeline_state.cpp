@@ -312,7 +312,7 @@ void pipeline_state::judge_groups(std::int64_t now_ms) {
         const bool readable = stats.offsets_ms >= 0 ? now_ms - stats.offsets_ms <= window : now_ms - first_tick_ms_ <= window;
         static const std::vector<local_member> none;
         auto members = local_members_.find(group);
-        verdicts_[group] = health.evaluate(now_ms, readable && (cluster_.reachable || !cluster_seen_), members == local_members_.end() ? none : members->second,
+        verdicts_[group] = health.evaluate(now_ms, readable && ((cluster_.reachable && cluster_.waiting.empty()) || !cluster_seen_), members == local_members_.end() ? none : members->second,
                                            stats.offsets.members);
     }
 }

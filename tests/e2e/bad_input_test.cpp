@@ -1,10 +1,15 @@
 // Poison records of every kind, written with an independent client (kcat), go to orders.dlq
 // with their reason and are counted per reason; the consumers go on with the orders after them.
-// And a daemon whose Kafka cluster is unreachable keeps serving and says so.
+// And a daemon whose Kafka cluster is unreachable keeps serving and says so, and one whose
+// cluster has too few brokers for the topics' replicas says it waits, not that Kafka is down.
 #include <catch2/catch.hpp>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <set>
 
@@ -135,4 +140,44 @@ bootstrap_servers = "127.0.0.1:1"
     CHECK(ready.status == 503);
     CHECK_THAT(ready.body, Catch::Contains("Kafka"));
     CHECK_THAT(daemon.get("/metrics").body, Catch::Contains("orderstream_kafka_reachable 0"));
+}
+
+TEST_CASE("with too few brokers for kafka.topic_replication the daemon says it waits for them, not that Kafka is down") {
+    // A 2-broker cluster (librdkafka's mock brokers, served from this process: a real cluster
+    // with fewer brokers than asked for is only a slower way to the same answer).
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    REQUIRE(rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) == RD_KAFKA_CONF_OK);
+    std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> host(
+        rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr), &rd_kafka_destroy);
+    REQUIRE(host);
+    std::unique_ptr<rd_kafka_mock_cluster_t, decltype(&rd_kafka_mock_cluster_destroy)> mock(
+        rd_kafka_mock_cluster_new(host.get(), 2), &rd_kafka_mock_cluster_destroy);
+    REQUIRE(mock);
+    // No Kafka client among the children, so nothing else asks for (and auto-creates) the topics.
+    daemon_process daemon(std::string("[kafka]\nbootstrap_servers = \"") + rd_kafka_mock_cluster_bootstraps(mock.get()) +
+                          "\"\ntopic_replication = 3\n[[processes]]\nname = \"talker\"\ncommand = \"/bin/sh\"\n"
+                          "args = [\"-c\", \"while true; do echo tick; sleep 1; done\"]\n");
+    nlohmann::json cluster;
+    const bool waiting = wait_until([&] {
+        cluster = daemon.get("/api/cluster").json();
+        return cluster["waiting"].is_string();
+    }, std::chrono::seconds(30));
+    INFO(cluster.dump() << "\n" << daemon.log());
+    REQUIRE(waiting);
+    CHECK(cluster["reachable"] == true);
+    CHECK(cluster["error"].is_null());
+    CHECK_THAT(cluster["waiting"].get<std::string>(), Catch::Contains("2 broker(s); waiting for 3"));
+    CHECK_THAT(cluster["waiting"].get<std::string>(), Catch::Contains("kafka.topic_replication"));
+    std::set<int> up;
+    for (const auto& broker : cluster["brokers"])
+        if (broker["up"] == true) up.insert(broker["id"].get<int>());
+    CHECK(up.size() == 2);
+    auto ready = daemon.get("/readyz");
+    CHECK(ready.status == 503);
+    CHECK_THAT(ready.body, Catch::Contains("the pipeline waits: the cluster shows 2 broker(s)"));
+    CHECK_THAT(ready.body, !Catch::Contains("unreachable"));
+    CHECK_THAT(daemon.get("/metrics").body, Catch::Contains("orderstream_kafka_reachable 1"));
+    // The log says why, too.
+    CHECK(wait_until([&] { return daemon.log().find("waiting for 3") != std::string::npos; }, std::chrono::seconds(10)));
 }

@@ -52,6 +52,7 @@ TEST_CASE("ensure_topics makes no topic while the cluster shows fewer brokers th
     CHECK(waiting.outcome == topics_outcome::too_few_brokers);
     CHECK_THAT(waiting.detail, Catch::Contains("2 broker(s); waiting for 3"));
     CHECK_THAT(waiting.detail, Catch::Contains("kafka.topic_replication"));
+    CHECK(waiting.brokers.size() == 2);  // what the cluster showed, for the cluster panel
 
     // With 2 replicas wanted it goes on and asks for the topics (whether the mock brokers can make
     // them is theirs to say: a real cluster does, and the container test checks its 3 replicas).

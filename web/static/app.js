@@ -122,7 +122,7 @@ function on_metrics(metrics) {
   $('rate-orders').textContent = format_number(metrics.orders_per_second, 1);
   $('rate-revenue').textContent = `$${format_number(metrics.revenue_per_second, 2)}`;
   $('rate-total').textContent = format_number(metrics.orders);
-  if (typeof metrics.cluster_reachable === 'boolean') cluster.set_reachable(metrics.cluster_reachable);
+  if (typeof metrics.cluster_reachable === 'boolean') cluster.set_reachable(metrics.cluster_reachable, metrics.cluster_waiting);
   // Each group's health, judged every second: its card's badge and the stalled copies' cards.
   if (metrics.groups) {
     groups.set_health(metrics.groups);

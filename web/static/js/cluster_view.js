@@ -30,14 +30,17 @@ export class cluster_view {
   }
 
   // The push stream's metrics carry reachability every second; the badge follows it.
-  set_reachable(reachable) {
-    this.badge_.textContent = reachable ? 'kafka ok' : 'kafka unreachable';
-    this.badge_.className = `badge ${reachable ? 'ok' : 'bad'}`;
+  // waiting: it answers, but the pipeline waits for it (too few brokers for the topics' replicas).
+  set_reachable(reachable, waiting = false) {
+    const [text, kind] = !reachable ? ['kafka unreachable', 'bad'] : waiting ? ['kafka waiting', 'warn'] : ['kafka ok', 'ok'];
+    this.badge_.textContent = text;
+    this.badge_.className = `badge ${kind}`;
   }
 
-  show_alert_(text) {
+  show_alert_(text, waiting = false) {
     this.alert_.textContent = text;
     this.alert_.hidden = !text;
+    this.alert_.classList.toggle('waiting', waiting);
   }
 
   render_(cluster) {
@@ -50,8 +53,9 @@ export class cluster_view {
       this.badge_.textContent = 'kafka …';
       this.badge_.className = 'badge idle';
     } else {
-      this.set_reachable(cluster.reachable);
-      this.show_alert_(cluster.reachable ? '' : `UNREACHABLE${cluster.error ? `: ${cluster.error}` : ''}`);
+      this.set_reachable(cluster.reachable, Boolean(cluster.waiting));
+      this.show_alert_(!cluster.reachable ? `UNREACHABLE${cluster.error ? `: ${cluster.error}` : ''}`
+                       : cluster.waiting ? `WAITING: ${cluster.waiting}` : '', Boolean(cluster.reachable && cluster.waiting));
     }
     this.render_brokers_(cluster.brokers || [], cluster.embedded);
     this.render_topics_(cluster.topics || []);
