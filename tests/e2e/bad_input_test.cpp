@@ -4,12 +4,8 @@
 // cluster has too few brokers for the topics' replicas says it waits, not that Kafka is down.
 #include <catch2/catch.hpp>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <regex>
 #include <set>
 
@@ -145,17 +141,9 @@ bootstrap_servers = "127.0.0.1:1"
 TEST_CASE("with too few brokers for kafka.topic_replication the daemon says it waits for them, not that Kafka is down") {
     // A 2-broker cluster (librdkafka's mock brokers, served from this process: a real cluster
     // with fewer brokers than asked for is only a slower way to the same answer).
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    REQUIRE(rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) == RD_KAFKA_CONF_OK);
-    std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> host(
-        rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr), &rd_kafka_destroy);
-    REQUIRE(host);
-    std::unique_ptr<rd_kafka_mock_cluster_t, decltype(&rd_kafka_mock_cluster_destroy)> mock(
-        rd_kafka_mock_cluster_new(host.get(), 2), &rd_kafka_mock_cluster_destroy);
-    REQUIRE(mock);
+    const mock_brokers two(2);
     // No Kafka client among the children, so nothing else asks for (and auto-creates) the topics.
-    daemon_process daemon(std::string("[kafka]\nbootstrap_servers = \"") + rd_kafka_mock_cluster_bootstraps(mock.get()) +
+    daemon_process daemon(std::string("[kafka]\nbootstrap_servers = \"") + two.bootstrap_servers() +
                           "\"\ntopic_replication = 3\n[[processes]]\nname = \"talker\"\ncommand = \"/bin/sh\"\n"
                           "args = [\"-c\", \"while true; do echo tick; sleep 1; done\"]\n");
     nlohmann::json cluster;

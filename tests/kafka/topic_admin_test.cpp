@@ -2,13 +2,9 @@
 // and no topics while a starting cluster shows fewer brokers than the replicas wanted.
 #include <catch2/catch.hpp>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
-#include <memory>
-
 #include "kafka/embedded_cluster.hpp"
 #include "kafka/topic_admin.hpp"
+#include "support/kafka_tools.hpp"
 
 using namespace orderstream::kafka;
 using namespace std::chrono_literals;
@@ -37,16 +33,8 @@ TEST_CASE("ensure_topics reports a bad property", "[topic_admin]") {
 
 // A bare mock cluster with no topics, as a starting real cluster that shows only two brokers yet.
 TEST_CASE("ensure_topics makes no topic while the cluster shows fewer brokers than replicas", "[topic_admin]") {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    REQUIRE(rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) == RD_KAFKA_CONF_OK);
-    std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> host(
-        rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr), &rd_kafka_destroy);
-    REQUIRE(host);
-    std::unique_ptr<rd_kafka_mock_cluster_t, decltype(&rd_kafka_mock_cluster_destroy)> mock(
-        rd_kafka_mock_cluster_new(host.get(), 2), &rd_kafka_mock_cluster_destroy);
-    REQUIRE(mock);
-    const client_options options{rd_kafka_mock_cluster_bootstraps(mock.get()), {}};
+    const orderstream::testing::mock_brokers two(2);
+    const client_options options{two.bootstrap_servers(), {}};
 
     const auto waiting = ensure_topics(options, 10s, 3);
     CHECK(waiting.outcome == topics_outcome::too_few_brokers);

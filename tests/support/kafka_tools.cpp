@@ -1,6 +1,9 @@
 // See kafka_tools.hpp.
 #include "support/kafka_tools.hpp"
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include <regex>
 #include <stdexcept>
 
@@ -20,5 +23,31 @@ void kcat_produce(const std::string& bootstrap, const std::filesystem::path& rec
                             extra + " -l " + records_file.string());
     if (result.exit_code != 0) throw std::runtime_error("kcat failed: " + result.output);
 }
+
+struct mock_brokers::parts {
+    std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> host{nullptr, &rd_kafka_destroy};
+    std::unique_ptr<rd_kafka_mock_cluster_t, decltype(&rd_kafka_mock_cluster_destroy)> cluster{
+        nullptr, &rd_kafka_mock_cluster_destroy};
+};
+
+mock_brokers::mock_brokers(int count) : parts_(std::make_unique<parts>()) {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(errstr);
+    }
+    parts_->host.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr));  // owns conf when it succeeds
+    if (!parts_->host) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(std::string("cannot host mock brokers: ") + errstr);
+    }
+    parts_->cluster.reset(rd_kafka_mock_cluster_new(parts_->host.get(), count));
+    if (!parts_->cluster) throw std::runtime_error("cannot start " + std::to_string(count) + " mock brokers");
+}
+
+mock_brokers::~mock_brokers() = default;
+
+std::string mock_brokers::bootstrap_servers() const { return rd_kafka_mock_cluster_bootstraps(parts_->cluster.get()); }
 
 }  // namespace orderstream::testing
