@@ -113,6 +113,7 @@ bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
     };
     if (trimmed(if_none_match) == "*") return true;
     const auto wanted = opaque(etag);
+    bool hit = false;  // decided once the whole list has been read: a malformed one matches nothing
     for (std::size_t at = 0; at < if_none_match.size();) {
         // An entity tag is [W/]"chars": the quotes decide where it ends, not the commas.
         at = if_none_match.find_first_not_of(" \t,", at);
@@ -121,10 +122,10 @@ bool none_match_hits(std::string_view if_none_match, std::string_view etag) {
         if (open >= if_none_match.size() || if_none_match[open] != '"') return false;
         const auto close = if_none_match.find('"', open + 1);
         if (close == std::string_view::npos) return false;
-        if (if_none_match.substr(open, close - open + 1) == wanted) return true;
+        hit = hit || if_none_match.substr(open, close - open + 1) == wanted;
         at = close + 1;
     }
-    return false;
+    return hit;
 }
 
 }  // namespace orderstream::http

@@ -379,7 +379,8 @@ void pipeline_observer::run() {
     auto logger = log::get("kafka");
     auto report_failure = [&](const std::string& why) {
         pipeline::observation failed;
-        failed.cluster = pipeline::cluster_snapshot{false, why, {}, {}, {}};
+        failed.cluster.emplace();
+        failed.cluster->error = why;
         report_(std::move(failed));
     };
     // Nothing from Kafka may take the daemon (and its children) down: the view stops instead.
@@ -395,7 +396,10 @@ void pipeline_observer::run() {
             if (check.outcome == topics_outcome::too_few_brokers) {
                 // The cluster answers: it is waited for, not unreachable.
                 pipeline::observation waiting;
-                waiting.cluster = pipeline::cluster_snapshot{true, {}, check.detail, check.brokers, {}};
+                waiting.cluster.emplace();
+                waiting.cluster->reachable = true;
+                waiting.cluster->waiting = check.detail;
+                waiting.cluster->brokers = check.brokers;
                 report_(std::move(waiting));
             } else {
                 report_failure(check.detail);

@@ -25,8 +25,8 @@ struct observer_options {
     client_options kafka;
     std::string topic = orders_topic;  // the orders topic the consumers read
     std::vector<std::string> groups;   // whose commits and members are read
-    // First make sure the topics exist (retrying while the cluster is unreachable), so the
-    // daemon never waits for Kafka before serving.
+    // First make sure the topics exist (retrying while the cluster is unreachable or shows
+    // fewer brokers than topic_replication), so the daemon never waits for Kafka before serving.
     bool create_topics = false;
     int topic_replication = 3;  // replicas of the topics it creates (kafka.topic_replication)
     std::size_t replay_orders = 50000;  // orders read back at start, across partitions

@@ -312,7 +312,10 @@ void pipeline_state::judge_groups(std::int64_t now_ms) {
         const bool readable = stats.offsets_ms >= 0 ? now_ms - stats.offsets_ms <= window : now_ms - first_tick_ms_ <= window;
         static const std::vector<local_member> none;
         auto members = local_members_.find(group);
-        verdicts_[group] = health.evaluate(now_ms, readable && ((cluster_.reachable && cluster_.waiting.empty()) || !cluster_seen_), members == local_members_.end() ? none : members->second,
+        // A cluster the pipeline waits for (too few brokers) has no offsets to give either.
+        const bool cluster_usable = (cluster_.reachable && cluster_.waiting.empty()) || !cluster_seen_;
+        verdicts_[group] = health.evaluate(now_ms, readable && cluster_usable,
+                                           members == local_members_.end() ? none : members->second,
                                            stats.offsets.members);
     }
 }

@@ -48,19 +48,28 @@ def log(message):
     print(f"[container] {message}", flush=True)
 
 
+def signal_group(child, signum):
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 def run_group(args, timeout, **popen):
-    """subprocess.run in a process group of its own: on a timeout the whole group is killed, so no
-    `podman build` or conmon a podman-compose started outlives the step."""
+    """subprocess.run in a process group of its own, stopped whole on a timeout or an interrupt
+    (SIGTERM, then SIGKILL after 5 s): a `podman build` or `podman-compose` it started does not
+    run on. (conmon starts a session of its own; `down` and remove_project deal with containers.)"""
     with subprocess.Popen(args, start_new_session=True, **popen) as child:
         try:
             out, err = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException:
+            signal_group(child, signal.SIGTERM)
             try:
-                os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            child.communicate()
-            raise
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                signal_group(child, signal.SIGKILL)
+                child.wait()
+            raise  # the pipes are closed on leaving `with`, whoever else still holds them
     return subprocess.CompletedProcess(args, child.returncode, out, err)
 
 

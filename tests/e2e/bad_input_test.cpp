@@ -136,6 +136,7 @@ bootstrap_servers = "127.0.0.1:1"
     CHECK(ready.status == 503);
     CHECK_THAT(ready.body, Catch::Contains("Kafka"));
     CHECK_THAT(daemon.get("/metrics").body, Catch::Contains("orderstream_kafka_reachable 0"));
+    CHECK_THAT(daemon.get("/metrics").body, Catch::Contains("orderstream_kafka_waiting 0"));
 }
 
 TEST_CASE("with too few brokers for kafka.topic_replication the daemon says it waits for them, not that Kafka is down") {
@@ -165,7 +166,9 @@ TEST_CASE("with too few brokers for kafka.topic_replication the daemon says it w
     CHECK(ready.status == 503);
     CHECK_THAT(ready.body, Catch::Contains("the pipeline waits: the cluster shows 2 broker(s)"));
     CHECK_THAT(ready.body, !Catch::Contains("unreachable"));
-    CHECK_THAT(daemon.get("/metrics").body, Catch::Contains("orderstream_kafka_reachable 1"));
+    const auto metrics = daemon.get("/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("orderstream_kafka_reachable 1"));
+    CHECK_THAT(metrics, Catch::Contains("orderstream_kafka_waiting 1"));
     // The log says why, too.
     CHECK(wait_until([&] { return daemon.log().find("waiting for 3") != std::string::npos; }, std::chrono::seconds(10)));
 }

@@ -158,6 +158,7 @@ TEST_CASE("If-None-Match takes a list of entity tags, weak ones and * as RFC 911
     CHECK_FALSE(http::none_match_hits("a", R"("a")"));             // unquoted: malformed
     CHECK_FALSE(http::none_match_hits(R"("x", a, "a")", R"("a")"));  // malformed from there on
     CHECK_FALSE(http::none_match_hits(R"("a)", R"("a")"));           // never closed
+    CHECK_FALSE(http::none_match_hits(R"("a", junk)", R"("a")"));    // malformed after the match too
 
     // Through the router: a browser holding both copies sends both tags.
     fixture f;

@@ -514,3 +514,32 @@ TEST_CASE("many redrives do not push a reset's replays out, and a live reset lea
     CHECK(email["replayed"] == 1);
     CHECK(email["duplicates"] == 1);
 }
+
+TEST_CASE("a cluster waited for shows its brokers and the reason, judges no group healthy, and clears with the next reading") {
+    pipeline_state state(groups, false);
+    observation waiting;
+    waiting.cluster.emplace();
+    waiting.cluster->reachable = true;
+    waiting.cluster->waiting = "the cluster shows 2 broker(s); waiting for 3";
+    waiting.cluster->brokers = {{1, "h:1"}, {2, "h:2"}};
+    state.apply(std::move(waiting));
+    auto cluster = json::parse(orderstream::http::cluster_json(state));
+    CHECK(cluster["reachable"] == true);
+    CHECK(cluster["waiting"] == "the cluster shows 2 broker(s); waiting for 3");
+    CHECK(cluster["brokers"].size() == 2);
+    CHECK(json::parse(live_json(state))["cluster_waiting"] == true);
+    // No offsets can be read while the topics are not there, as when Kafka is unreachable; this
+    // says so from the first tick (a cluster that answers would have the window's grace).
+    state.tick(1000);
+    REQUIRE(state.health("shipping-group"));
+    CHECK(state.health("shipping-group")->status == group_status::err);
+
+    observation reading;  // the observer's first reading once the topics exist
+    reading.cluster.emplace();
+    reading.cluster->reachable = true;
+    reading.cluster->brokers = {{1, "h:1"}, {2, "h:2"}, {3, "h:3"}};
+    state.apply(std::move(reading));
+    cluster = json::parse(orderstream::http::cluster_json(state));
+    CHECK(cluster["waiting"].is_null());
+    CHECK(json::parse(live_json(state))["cluster_waiting"] == false);
+}
