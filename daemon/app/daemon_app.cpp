@@ -272,10 +272,10 @@ int run_daemon(const config::daemon_config& config, std::function<config::daemon
         std::snprintf(rate, sizeof rate, "%.0f", pipeline.orders_per_second());
         return std::to_string(running_count()) + "/" + std::to_string(supervisor.processes().size()) +
                " children running; " + rate + " orders/s; total lag " + std::to_string(pipeline.total_lag()) +
-               (!pipeline.cluster_seen()              ? ""
-                : !pipeline.cluster_reachable()         ? "; Kafka unreachable"
-                : !pipeline.cluster().waiting.empty() ? "; waiting for Kafka brokers"
-                                                        : "");
+               (!pipeline.cluster_seen()        ? ""
+                : !pipeline.cluster_reachable() ? "; Kafka unreachable"
+                : pipeline.cluster_waiting()    ? "; waiting for Kafka brokers"
+                                                : "");
     });
     // After any state change, and after a reload changed the list.
     auto publish_processes = [&] {

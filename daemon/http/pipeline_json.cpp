@@ -304,7 +304,7 @@ std::string live_json(const pipeline_state& state) {
                  {"revenue_per_second", last ? last->revenue : 0.0},
                  {"orders", state.orders_seen()},
                  {"cluster_reachable", state.cluster_reachable()},
-                 {"cluster_waiting", !state.cluster().waiting.empty()},
+                 {"cluster_waiting", state.cluster_waiting()},
                  {"groups", groups}});
 }
 

@@ -14,7 +14,7 @@ void write_pipeline_metrics(const pipeline::pipeline_state& state, prometheus_wr
     out.sample("orderstream_kafka_reachable", state.cluster_reachable() ? 1 : 0);
     out.family("orderstream_kafka_waiting", "gauge",
                "1 while the cluster answers but shows fewer brokers than kafka.topic_replication wants for the topics.");
-    out.sample("orderstream_kafka_waiting", state.cluster().waiting.empty() ? 0 : 1);
+    out.sample("orderstream_kafka_waiting", state.cluster_waiting() ? 1 : 0);
     out.family("orderstream_orders_produced_total", "counter", "Orders seen in the orders topic (acknowledged by the cluster).");
     out.sample("orderstream_orders_produced_total", static_cast<double>(state.orders_seen()));
     out.family("orderstream_revenue_total", "counter", "Sum of the totals of the orders produced.");

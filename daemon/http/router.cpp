@@ -634,7 +634,7 @@ response router::readiness() const {
                           : pipeline_->cluster().error.empty()
                               ? "the Kafka cluster is unreachable"
                               : "the Kafka cluster is unreachable: " + pipeline_->cluster().error);
-    else if (pipeline_ && !pipeline_->cluster().waiting.empty())
+    else if (pipeline_ && pipeline_->cluster_waiting())
         reasons.push_back("the Kafka cluster answers but the pipeline waits: " + pipeline_->cluster().waiting);
     if (reasons.empty()) return json_response(R"({"status":"ready"})", 11);
     auto res = make_response(status::service_unavailable,

@@ -313,7 +313,7 @@ void pipeline_state::judge_groups(std::int64_t now_ms) {
         static const std::vector<local_member> none;
         auto members = local_members_.find(group);
         // A cluster the pipeline waits for (too few brokers) has no offsets to give either.
-        const bool cluster_usable = (cluster_.reachable && cluster_.waiting.empty()) || !cluster_seen_;
+        const bool cluster_usable = (cluster_.reachable && !cluster_waiting()) || !cluster_seen_;
         verdicts_[group] = health.evaluate(now_ms, readable && cluster_usable,
                                            members == local_members_.end() ? none : members->second,
                                            stats.offsets.members);

@@ -181,6 +181,8 @@ public:
     const std::map<std::int32_t, std::string>& brokers_ever() const { return brokers_ever_; }
     const std::set<std::int32_t>& brokers_down() const { return brokers_down_; }
     bool cluster_reachable() const { return cluster_.reachable; }
+    // It answers, but the pipeline waits for it (cluster().waiting says why).
+    bool cluster_waiting() const { return !cluster_.waiting.empty(); }
     bool cluster_seen() const { return cluster_seen_; }
     const std::vector<partition_info>& partitions() const { return cluster_.partitions; }
     // Brokers known to be down although metadata may still list them (the embedded cluster's
