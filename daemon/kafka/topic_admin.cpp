@@ -106,7 +106,7 @@ topics_check ensure_topics(const client_options& options, std::chrono::milliseco
     rd_kafka_t* rk = client->c_ptr();
     std::unique_ptr<rd_kafka_AdminOptions_t, admin_options_deleter> admin_options(
         rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-    if (!admin_options) return failed(std::string("cannot allocate admin options"));
+    if (!admin_options) return failed("cannot allocate admin options");
     const int budget = remaining_ms(deadline);
     if (rd_kafka_AdminOptions_set_request_timeout(admin_options.get(), budget, c_errstr,
                                                   sizeof c_errstr) != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -124,7 +124,7 @@ topics_check ensure_topics(const client_options& options, std::chrono::milliseco
         return failed(std::string("cannot create topics: ") + rd_kafka_event_error_string(event.get()));
     }
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
-    if (!result) return failed(std::string("unexpected reply to CreateTopics"));
+    if (!result) return failed("unexpected reply to CreateTopics");
     std::size_t count = 0;
     const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
     std::string failures;
